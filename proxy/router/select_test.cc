@@ -36,14 +36,22 @@ TEST(HostWithoutPortTest, Shapes) {
 
 TEST(SelectTest, VirtualHostPrecedence) {
   auto t = MustCompile(R"pb(
-    name: "http-80" port: 80 protocol: HTTP
-    virtual_hosts { name: "any" hostname: "" hosts { hostname: "" )pb" + CatchAll("any") + R"pb( } }
+                         name: "http-80"
+                         port: 80
+                         protocol: HTTP
+                         virtual_hosts { name: "any" hostname: ""
+                                         hosts { hostname: "")pb" +
+                       CatchAll("any") + R"pb(}
+                                              }
     virtual_hosts { name: "wild" hostname: "*.foo.com" hosts { hostname: "*.foo.com" )pb" +
-                         CatchAll("wild") + R"pb( } }
+                       CatchAll("wild") + R"pb(}
+                                               }
     virtual_hosts { name: "wild2" hostname: "*.bar.foo.com" hosts { hostname: "*.bar.foo.com" )pb" +
-                         CatchAll("wild2") + R"pb( } }
+                       CatchAll("wild2") + R"pb(}
+                                                }
     virtual_hosts { name: "exact" hostname: "a.bar.foo.com" hosts { hostname: "a.bar.foo.com" )pb" +
-                         CatchAll("exact") + R"pb( } }
+                       CatchAll("exact") + R"pb(}
+                                                }
   )pb");
   ASSERT_TRUE(t);
   EXPECT_EQ(Outcome(*t, {.host = "a.bar.foo.com"}), "exact");
@@ -64,8 +72,10 @@ TEST(SelectTest, VirtualHostPrecedence) {
 
 TEST(SelectTest, NoCatchAllMeans404) {
   auto t = MustCompile(R"pb(
-    virtual_hosts { name: "wild" hostname: "*.foo.com" hosts { hostname: "*.foo.com" )pb" +
-                       CatchAll("wild") + R"pb( } }
+                         virtual_hosts { name: "wild" hostname: "*.foo.com"
+                                         hosts { hostname: "*.foo.com")pb" +
+                       CatchAll("wild") + R"pb(}
+                                               }
   )pb");
   ASSERT_TRUE(t);
   auto s = SelectFor(*t, {.host = "foo.com"});
@@ -82,15 +92,26 @@ TEST(SelectTest, HostGroupsMostSpecificFirstAndFallThrough) {
       name: "vh"
       hosts {
         hostname: ""
-        routes { name: "any-root" forward {} }
+        routes {
+          name: "any-root"
+          forward {}
+        }
       }
       hosts {
         hostname: "*.example.com"
-        routes { name: "wild-path" match { path { type: PREFIX value: "/wild" } } forward {} }
+        routes {
+          name: "wild-path"
+          match { path { type: PREFIX value: "/wild" } }
+          forward {}
+        }
       }
       hosts {
         hostname: "a.example.com"
-        routes { name: "exact-path" match { path { type: PREFIX value: "/exact" } } forward {} }
+        routes {
+          name: "exact-path"
+          match { path { type: PREFIX value: "/exact" } }
+          forward {}
+        }
       }
     }
   )pb");
@@ -104,8 +125,17 @@ TEST(SelectTest, HostGroupsMostSpecificFirstAndFallThrough) {
 
 TEST(SelectTest, NoRouteIs404WithVirtualHost) {
   auto t = MustCompile(R"pb(
-    virtual_hosts { name: "vh" hosts { hostname: "x.com"
-      routes { name: "r" match { path { type: EXACT value: "/a" } } forward {} } } }
+    virtual_hosts {
+      name: "vh"
+      hosts {
+        hostname: "x.com"
+        routes {
+          name: "r"
+          match { path { type: EXACT value: "/a" } }
+          forward {}
+        }
+      }
+    }
   )pb");
   ASSERT_TRUE(t);
   auto s = SelectFor(*t, {.host = "x.com", .target = "/b"});
@@ -118,12 +148,31 @@ TEST(SelectTest, NoRouteIs404WithVirtualHost) {
 
 TEST(SelectTest, PathMatchTypes) {
   auto t = MustCompile(R"pb(
-    virtual_hosts { name: "vh" hosts {
-      routes { name: "exact" match { path { type: EXACT value: "/exact" } } forward {} }
-      routes { name: "prefix-slash" match { path { type: PREFIX value: "/dir/" } } forward {} }
-      routes { name: "prefix" match { path { type: PREFIX value: "/v2" } } forward {} }
-      routes { name: "regex" match { path { type: REGULAR_EXPRESSION value: "/re/[0-9]+" } } forward {} }
-    } }
+    virtual_hosts {
+      name: "vh"
+      hosts {
+        routes {
+          name: "exact"
+          match { path { type: EXACT value: "/exact" } }
+          forward {}
+        }
+        routes {
+          name: "prefix-slash"
+          match { path { type: PREFIX value: "/dir/" } }
+          forward {}
+        }
+        routes {
+          name: "prefix"
+          match { path { type: PREFIX value: "/v2" } }
+          forward {}
+        }
+        routes {
+          name: "regex"
+          match { path { type: REGULAR_EXPRESSION value: "/re/[0-9]+" } }
+          forward {}
+        }
+      }
+    }
   )pb");
   ASSERT_TRUE(t);
   EXPECT_EQ(Outcome(*t, {.target = "/exact"}), "exact");
@@ -144,9 +193,16 @@ TEST(SelectTest, PathMatchTypes) {
 
 TEST(SelectTest, MatchesTheNormalizedPathAndExposesBoth) {
   auto t = MustCompile(R"pb(
-    virtual_hosts { name: "vh" hosts {
-      routes { name: "exact" match { path { type: EXACT value: "/a/b" } } forward {} }
-    } }
+    virtual_hosts {
+      name: "vh"
+      hosts {
+        routes {
+          name: "exact"
+          match { path { type: EXACT value: "/a/b" } }
+          forward {}
+        }
+      }
+    }
   )pb");
   ASSERT_TRUE(t);
   auto s = SelectFor(*t, {.host = "h", .target = "/x/..//a/./%62?q=%20"});
@@ -159,7 +215,15 @@ TEST(SelectTest, MatchesTheNormalizedPathAndExposesBoth) {
 }
 
 TEST(SelectTest, BadRequests) {
-  auto t = MustCompile(R"pb(virtual_hosts { name: "vh" hosts { routes { name: "r" forward {} } } })pb");
+  auto t = MustCompile(R"pb(virtual_hosts {
+                              name: "vh"
+                              hosts {
+                                routes {
+                                  name: "r"
+                                  forward {}
+                                }
+                              }
+                            })pb");
   ASSERT_TRUE(t);
   for (const char* target : {"*", "a/b", "/a%zz", "/a#b", "/a b", "example.com:443"}) {
     auto s = SelectFor(*t, {.target = target});
@@ -172,8 +236,28 @@ TEST(SelectTest, BadRequests) {
 
 TEST(SelectTest, AbsoluteFormAuthorityWins) {
   auto t = MustCompile(R"pb(
-    virtual_hosts { name: "a" hostname: "a.com" hosts { hostname: "a.com" routes { name: "a" forward {} } } }
-    virtual_hosts { name: "b" hostname: "b.com" hosts { hostname: "b.com" routes { name: "b" forward {} } } }
+    virtual_hosts {
+      name: "a"
+      hostname: "a.com"
+      hosts {
+        hostname: "a.com"
+        routes {
+          name: "a"
+          forward {}
+        }
+      }
+    }
+    virtual_hosts {
+      name: "b"
+      hostname: "b.com"
+      hosts {
+        hostname: "b.com"
+        routes {
+          name: "b"
+          forward {}
+        }
+      }
+    }
   )pb");
   ASSERT_TRUE(t);
   EXPECT_EQ(Outcome(*t, {.host = "a.com", .target = "http://b.com/x"}), "b");
@@ -181,12 +265,29 @@ TEST(SelectTest, AbsoluteFormAuthorityWins) {
 
 TEST(SelectTest, HeaderMatching) {
   auto t = MustCompile(R"pb(
-    virtual_hosts { name: "vh" hosts {
-      routes { name: "two" match { headers { name: "Version" value: "two" }
-                                   headers { name: "Color" value: "orange" } } forward {} }
-      routes { name: "re" match { headers { type: REGULAR_EXPRESSION name: "X-Re" value: "v[0-9]+" } } forward {} }
-      routes { name: "one" match { headers { name: "version" value: "one" } } forward {} }
-    } }
+    virtual_hosts {
+      name: "vh"
+      hosts {
+        routes {
+          name: "two"
+          match {
+            headers { name: "Version" value: "two" }
+            headers { name: "Color" value: "orange" }
+          }
+          forward {}
+        }
+        routes {
+          name: "re"
+          match { headers { type: REGULAR_EXPRESSION name: "X-Re" value: "v[0-9]+" } }
+          forward {}
+        }
+        routes {
+          name: "one"
+          match { headers { name: "version" value: "one" } }
+          forward {}
+        }
+      }
+    }
   )pb");
   ASSERT_TRUE(t);
   EXPECT_EQ(Outcome(*t, {.headers = {{"version", "one"}}}), "one");
@@ -201,13 +302,34 @@ TEST(SelectTest, HeaderMatching) {
 
 TEST(SelectTest, QueryParamMatching) {
   auto t = MustCompile(R"pb(
-    virtual_hosts { name: "vh" hosts {
-      routes { name: "both" match { query_params { name: "animal" value: "dolphin" }
-                                    query_params { name: "color" value: "blue" } } forward {} }
-      routes { name: "re" match { query_params { type: REGULAR_EXPRESSION name: "id" value: "[a-z ]+" } } forward {} }
-      routes { name: "whale" match { query_params { name: "animal" value: "whale" } } forward {} }
-      routes { name: "upper" match { query_params { name: "ANIMAL" value: "Whale" } } forward {} }
-    } }
+    virtual_hosts {
+      name: "vh"
+      hosts {
+        routes {
+          name: "both"
+          match {
+            query_params { name: "animal" value: "dolphin" }
+            query_params { name: "color" value: "blue" }
+          }
+          forward {}
+        }
+        routes {
+          name: "re"
+          match { query_params { type: REGULAR_EXPRESSION name: "id" value: "[a-z ]+" } }
+          forward {}
+        }
+        routes {
+          name: "whale"
+          match { query_params { name: "animal" value: "whale" } }
+          forward {}
+        }
+        routes {
+          name: "upper"
+          match { query_params { name: "ANIMAL" value: "Whale" } }
+          forward {}
+        }
+      }
+    }
   )pb");
   ASSERT_TRUE(t);
   EXPECT_EQ(Outcome(*t, {.target = "/?animal=whale"}), "whale");
@@ -230,10 +352,21 @@ TEST(SelectTest, QueryParamMatching) {
 
 TEST(SelectTest, MethodMatching) {
   auto t = MustCompile(R"pb(
-    virtual_hosts { name: "vh" hosts {
-      routes { name: "post" match { method: "POST" } forward {} }
-      routes { name: "get" match { method: "GET" } forward {} }
-    } }
+    virtual_hosts {
+      name: "vh"
+      hosts {
+        routes {
+          name: "post"
+          match { method: "POST" }
+          forward {}
+        }
+        routes {
+          name: "get"
+          match { method: "GET" }
+          forward {}
+        }
+      }
+    }
   )pb");
   ASSERT_TRUE(t);
   EXPECT_EQ(Outcome(*t, {.method = "POST"}), "post");
@@ -244,10 +377,33 @@ TEST(SelectTest, MethodMatching) {
 
 TEST(SelectTest, RouteIdsAreDense) {
   auto t = MustCompile(R"pb(
-    virtual_hosts { name: "a" hostname: "a.com" hosts { hostname: "a.com"
-      routes { name: "a0" match { path { value: "/0" } } forward {} }
-      routes { name: "a1" forward {} } } }
-    virtual_hosts { name: "b" hostname: "b.com" hosts { hostname: "b.com" routes { name: "b0" forward {} } } }
+    virtual_hosts {
+      name: "a"
+      hostname: "a.com"
+      hosts {
+        hostname: "a.com"
+        routes {
+          name: "a0"
+          match { path { value: "/0" } }
+          forward {}
+        }
+        routes {
+          name: "a1"
+          forward {}
+        }
+      }
+    }
+    virtual_hosts {
+      name: "b"
+      hostname: "b.com"
+      hosts {
+        hostname: "b.com"
+        routes {
+          name: "b0"
+          forward {}
+        }
+      }
+    }
   )pb");
   ASSERT_TRUE(t);
   auto s = SelectFor(*t, {.host = "b.com"});
@@ -261,18 +417,58 @@ TEST(SelectTest, RouteIdsAreDense) {
 // Conformance HTTPRouteHTTPSListenerDetectMisdirectedRequests, case by case.
 TEST(SelectTest, MisdirectedRequests) {
   auto t = MustCompile(R"pb(
-    name: "https-443" port: 443 protocol: HTTPS detect_misdirected_requests: true
-    virtual_hosts { name: "https" hostname: "" hosts { hostname: "example.org"
-      routes { name: "v1" match { path { value: "/detect-misdirected-requests" } } forward {} } } }
-    virtual_hosts { name: "https-with-hostname" hostname: "second-example.org"
-      hosts { hostname: "second-example.org"
-      routes { name: "v2" match { path { value: "/detect-misdirected-requests" } } forward {} } } }
-    virtual_hosts { name: "https-with-wildcard-hostname" hostname: "*.wildcard.org"
-      hosts { hostname: "*.wildcard.org"
-      routes { name: "v3" match { path { value: "/detect-misdirected-requests" } } forward {} } } }
-    virtual_hosts { name: "https-with-hostname-matching-wildcard" hostname: "fourth-example.wildcard.org"
-      hosts { hostname: "fourth-example.wildcard.org"
-      routes { name: "v4" match { path { value: "/detect-misdirected-requests" } } forward {} } } }
+    name: "https-443"
+    port: 443
+    protocol: HTTPS
+    detect_misdirected_requests: true
+    virtual_hosts {
+      name: "https"
+      hostname: ""
+      hosts {
+        hostname: "example.org"
+        routes {
+          name: "v1"
+          match { path { value: "/detect-misdirected-requests" } }
+          forward {}
+        }
+      }
+    }
+    virtual_hosts {
+      name: "https-with-hostname"
+      hostname: "second-example.org"
+      hosts {
+        hostname: "second-example.org"
+        routes {
+          name: "v2"
+          match { path { value: "/detect-misdirected-requests" } }
+          forward {}
+        }
+      }
+    }
+    virtual_hosts {
+      name: "https-with-wildcard-hostname"
+      hostname: "*.wildcard.org"
+      hosts {
+        hostname: "*.wildcard.org"
+        routes {
+          name: "v3"
+          match { path { value: "/detect-misdirected-requests" } }
+          forward {}
+        }
+      }
+    }
+    virtual_hosts {
+      name: "https-with-hostname-matching-wildcard"
+      hostname: "fourth-example.wildcard.org"
+      hosts {
+        hostname: "fourth-example.wildcard.org"
+        routes {
+          name: "v4"
+          match { path { value: "/detect-misdirected-requests" } }
+          forward {}
+        }
+      }
+    }
   )pb");
   ASSERT_TRUE(t);
   struct Case {
@@ -308,8 +504,28 @@ TEST(SelectTest, MisdirectedRequests) {
 
 TEST(SelectTest, MisdirectedDetectionOffIgnoresSni) {
   auto t = MustCompile(R"pb(
-    virtual_hosts { name: "a" hostname: "a.com" hosts { hostname: "a.com" routes { name: "a" forward {} } } }
-    virtual_hosts { name: "b" hostname: "b.com" hosts { hostname: "b.com" routes { name: "b" forward {} } } }
+    virtual_hosts {
+      name: "a"
+      hostname: "a.com"
+      hosts {
+        hostname: "a.com"
+        routes {
+          name: "a"
+          forward {}
+        }
+      }
+    }
+    virtual_hosts {
+      name: "b"
+      hostname: "b.com"
+      hosts {
+        hostname: "b.com"
+        routes {
+          name: "b"
+          forward {}
+        }
+      }
+    }
   )pb");
   ASSERT_TRUE(t);
   EXPECT_EQ(Outcome(*t, {.host = "b.com", .sni = "a.com"}), "b");
