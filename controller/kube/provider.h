@@ -62,6 +62,8 @@ class KubeProvider : public source::Provider {
   virtual bool HasSynced() const = 0;
 };
 
-std::unique_ptr<KubeProvider> MakeKubeProvider(const KubeOptions& options);
+// Fails only on unusable TLS material (CA, client certificate or key) or a bad
+// server URL; an unreachable API server is retried in the background.
+absl::StatusOr<std::unique_ptr<KubeProvider>> MakeKubeProvider(const KubeOptions& options);
 
 }  // namespace gatehouse::kube
