@@ -1,0 +1,609 @@
+#include "proxy/http/http1_session.h"
+
+#include <algorithm>
+#include <utility>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include "proxy/admin/log.h"
+#include "proxy/http/headers.h"
+#include "proxy/http/relay.h"
+#include "proxy/router/actions.h"
+#include "proxy/router/beast_headers.h"
+
+namespace gatehouse::proxy::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using namespace std::chrono_literals;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr size_t kRelayBuffer = 16 * 1024;
+constexpr size_t kFirstRead = 4096;
+
+bool IsHttpParseError(const boost::system::error_code& ec) {
+  return ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message &&
+         ec != bhttp::error::need_buffer;
+}
+
+// Errors on a reused upstream connection that mean "the upstream closed it while it
+// sat in the pool": safe to resend a request without a body on a fresh connection.
+bool IsStaleConnectionError(const boost::system::error_code& ec) {
+  return ec == asio::error::eof || ec == bhttp::error::end_of_stream ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == asio::error::connection_aborted || ec == asio::ssl::error::stream_truncated;
+}
+
+Clock::time_point Later(Clock::time_point a, std::chrono::milliseconds d) {
+  return d.count() == 0 ? Clock::time_point::max() : a + d;
+}
+
+asio::awaitable<void> MirrorRequest(listener::Worker& worker, std::shared_ptr<const config::Tables> tables,
+                                    const config::ClusterTable* cluster,
+                                    std::shared_ptr<bhttp::request<bhttp::empty_body>> req) {
+  const config::EndpointRef* ep = cluster->NextEndpoint(worker.id());
+  if (ep == nullptr) co_return;
+  auto conn = worker.pool().TakeIdle(ep->pool_key);
+  if (!conn) {
+    upstream::ConnectParams params;
+    params.key = &ep->pool_key;
+    params.endpoint = ep->address;
+    params.tls = cluster->tls.get();
+    params.tls_config = cluster->proto->has_tls() ? &cluster->proto->tls() : nullptr;
+    params.timeout = worker.limits().upstream_connect_timeout;
+    auto [ec, c] = co_await worker.pool().Connect(params);
+    if (ec) co_return;
+    conn = std::move(c);
+  }
+  bool reusable = co_await conn->Visit([&](auto& up) -> asio::awaitable<bool> {
+    conn->tcp().expires_after(10s);
+    auto [wec, wn] = co_await bhttp::async_write(up, *req, kTuple);
+    if (wec) co_return false;
+    bhttp::response_parser<bhttp::string_body> rp;
+    rp.body_limit(1 << 20);
+    if (req->method() == bhttp::verb::head) rp.skip(true);
+    auto [rec, rn] = co_await bhttp::async_read(up, conn->buffer(), rp, kTuple);
+    co_return !rec && rp.keep_alive() && conn->buffer().size() == 0;
+  });
+  if (reusable) worker.pool().Release(std::move(conn));
+}
+
+}  // namespace
+
+template <class Stream>
+Http1Session<Stream>::Http1Session(listener::Worker& worker,
+                                   std::shared_ptr<listener::ListenerRuntime> runtime, Stream stream,
+                                   ConnectionInfo info, beast::flat_buffer initial)
+    : worker_(worker),
+      runtime_(std::move(runtime)),
+      stream_(std::move(stream)),
+      info_(std::move(info)),
+      buffer_(std::move(initial)) {
+  runtime_->Add(this);
+  worker_.stats().downstream_connections_active.Add(1);
+}
+
+template <class Stream>
+Http1Session<Stream>::~Http1Session() {
+  runtime_->Remove(this);
+  worker_.stats().downstream_connections_active.Add(-1);
+}
+
+template <class Stream>
+asio::awaitable<void> Http1Session<Stream>::Run(std::shared_ptr<Http1Session> self) {
+  co_await self->Loop();
+}
+
+template <class Stream>
+void Http1Session<Stream>::Drain() {
+  draining_ = true;
+  if (idle_) CloseSocket();
+}
+
+template <class Stream>
+void Http1Session<Stream>::Abort() {
+  aborted_ = true;
+  CloseSocket();
+  if (upstream_) {
+    boost::system::error_code ignored;
+    upstream_->tcp().socket().close(ignored);
+  }
+}
+
+template <class Stream>
+void Http1Session<Stream>::CloseSocket() {
+  boost::system::error_code ignored;
+  auto& sock = beast::get_lowest_layer(stream_).socket();
+  sock.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  sock.close(ignored);
+}
+
+template <class Stream>
+asio::awaitable<void> Http1Session<Stream>::Loop() {
+  auto& tcp = beast::get_lowest_layer(stream_);
+  const auto& limits = worker_.limits();
+  while (!aborted_) {
+    if (buffer_.size() == 0) {
+      if (draining_ || runtime_->draining()) break;
+      // Keep-alive wait: only the idle timeout applies until the first byte arrives.
+      idle_ = true;
+      tcp.expires_after(limits.idle_timeout);
+      auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kFirstRead), kTuple);
+      idle_ = false;
+      if (ec) break;
+      buffer_.commit(n);
+    }
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(limits.header_bytes));
+    parser_->body_limit(boost::none);
+    // From the first byte to the end of the header: a slow client is cut off here.
+    tcp.expires_after(limits.header_timeout);
+    auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, *parser_, kTuple);
+    if (ec) {
+      if (ec == bhttp::error::header_limit) {
+        co_await Reply(431, "request header too large\n", false);
+      } else if (IsHttpParseError(ec)) {
+        co_await Reply(400, "bad request\n", false);
+      }
+      break;
+    }
+    responded_ = false;
+    bool keep = co_await HandleRequest();
+    if (!responded_) worker_.stats().CountResponse(0);
+    upstream_.reset();
+    if (!keep) break;
+  }
+  if (!aborted_) {
+    // Half-close first so a client that is still sending does not get an RST that
+    // could destroy the response it has not read yet.
+    boost::system::error_code ignored;
+    tcp.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  }
+  tcp.close();
+}
+
+template <class Stream>
+asio::awaitable<bool> Http1Session<Stream>::Reply(
+    unsigned status, std::string_view body, bool keep_alive, const ResponsePlan* plan,
+    const std::vector<std::pair<std::string, std::string>>& extra) {
+  // A body we did not read would be taken for the next request: close instead.
+  if (parser_ && !parser_->is_done()) keep_alive = false;
+  if (draining_ || runtime_->draining()) keep_alive = false;
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status),
+                                          request_version_ == 10 ? 10 : 11};
+  if (!body.empty()) res.set(bhttp::field::content_type, "text/plain; charset=utf-8");
+  for (const auto& [name, value] : extra) res.set(name, value);
+  if (plan != nullptr) {
+    router::BeastHeaders headers(res.base());
+    for (const auto* m : plan->response_modifiers) router::ApplyHeaderModifier(*m, headers);
+  }
+  if (!request_is_head_) res.body() = std::string(body);
+  res.prepare_payload();
+  if (request_is_head_ && !body.empty()) res.content_length(body.size());
+  res.keep_alive(keep_alive);
+  beast::get_lowest_layer(stream_).expires_after(worker_.limits().body_timeout);
+  auto [ec, n] = co_await bhttp::async_write(stream_, res, kTuple);
+  responded_ = true;
+  worker_.stats().CountResponse(status);
+  co_return !ec && keep_alive;
+}
+
+template <class Stream>
+asio::awaitable<bool> Http1Session<Stream>::HandleRequest() {
+  auto& req = parser_->get();
+  const auto& limits = worker_.limits();
+  request_start_ = Clock::now();
+  request_version_ = req.version();
+  request_is_head_ = req.method() == bhttp::verb::head;
+  expect_continue_ = false;
+
+  if (const char* err = RequestShapeError(req.base(), parser_->chunked(), limits.max_headers, limits.max_target)) {
+    log::Debug("bad request", {{"error", err}});
+    co_return co_await Reply(400, std::string(err) + "\n", false);
+  }
+  bool client_keep_alive = req.keep_alive();
+
+  // The tables current now serve this whole request, even if a new snapshot lands
+  // while it is in flight. A listener that left the snapshot is draining: its
+  // connections finish on the tables they had.
+  auto tables = worker_.store().Load();
+  const config::ListenerTable* lt = tables ? tables->FindListener(runtime_->key()) : nullptr;
+  if (lt != nullptr) {
+    tables_ = std::move(tables);
+    listener_ = lt;
+  } else {
+    client_keep_alive = false;
+  }
+  if (listener_ == nullptr || !listener_->routes) co_return co_await Reply(503, "no configuration\n", false);
+
+  router::Request rr;
+  rr.method = req.method_string();
+  rr.authority = req[bhttp::field::host];
+  rr.target = req.target();
+  rr.sni = info_.sni;
+  router::ConstBeastHeaders match_headers(req.base());
+  router::Selection sel = listener_->routes->Select(rr, match_headers, scratch_);
+  if (!sel.routed()) {
+    int status = sel.HttpStatus();
+    std::string_view text = status == 404   ? "no route\n"
+                            : status == 421 ? "misdirected request\n"
+                                            : "bad request\n";
+    co_return co_await Reply(status, text, client_keep_alive && status != 400);
+  }
+  const pb::Route& route = *sel.route;
+
+  ResponsePlan plan;
+  router::UrlRewriteResult rewrite;
+  router::BeastHeaders headers(req.base());
+  auto apply_filters = [&](const google::protobuf::RepeatedPtrField<pb::HttpFilter>& filters) {
+    for (const auto& f : filters) {
+      switch (f.filter_case()) {
+        case pb::HttpFilter::kRequestHeaderModifier:
+          router::ApplyHeaderModifier(f.request_header_modifier(), headers);
+          break;
+        case pb::HttpFilter::kResponseHeaderModifier:
+          plan.response_modifiers.push_back(&f.response_header_modifier());
+          break;
+        case pb::HttpFilter::kUrlRewrite: {
+          auto r = router::ApplyUrlRewrite(f.url_rewrite(), sel.path, sel.query, sel.has_query);
+          if (!r.host.empty()) rewrite.host = std::move(r.host);
+          if (!r.target.empty()) rewrite.target = std::move(r.target);
+          break;
+        }
+        case pb::HttpFilter::kRequestMirror:
+          plan.mirrors.push_back(&f.request_mirror());
+          break;
+        case pb::HttpFilter::kCors:
+          plan.cors = &f.cors();
+          break;
+        default:
+          break;
+      }
+    }
+  };
+
+  // Everything that reads the Selection's views into the request happens before the
+  // request's fields are modified.
+  if (route.has_redirect()) {
+    router::RedirectInput in;
+    in.scheme = info_.scheme;
+    in.host = sel.host;
+    in.listener_port = runtime_->key().port;
+    in.path = sel.path;
+    in.query = sel.query;
+    in.has_query = sel.has_query;
+    router::Redirect redirect = router::BuildRedirect(route.redirect(), in);
+    apply_filters(route.filters());
+    std::vector<std::pair<std::string, std::string>> location;
+    location.emplace_back("Location", std::move(redirect.location));
+    co_return co_await Reply(redirect.status, "", client_keep_alive, &plan, location);
+  }
+
+  if (auto origin = req.find(bhttp::field::origin); origin != req.end()) plan.origin = origin->value();
+  bool preflight = false;
+  for (const auto& f : route.filters()) {
+    if (f.has_cors() && router::IsCorsPreflight(req.method_string(), match_headers)) preflight = true;
+  }
+  if (preflight) {
+    const pb::Cors* cors = nullptr;
+    for (const auto& f : route.filters()) {
+      if (f.has_cors()) cors = &f.cors();
+    }
+    bhttp::fields extra_fields;
+    router::BeastHeaders extra_headers(extra_fields);
+    unsigned status = router::CorsPreflight(*cors, match_headers, extra_headers);
+    std::vector<std::pair<std::string, std::string>> extra;
+    for (const auto& f : extra_fields) extra.emplace_back(f.name_string(), f.value());
+    co_return co_await Reply(status, "", client_keep_alive, nullptr, extra);
+  }
+
+  apply_filters(route.filters());
+  if (route.has_direct_response()) {
+    co_return co_await Reply(route.direct_response().status(), route.direct_response().body(),
+                             client_keep_alive, &plan);
+  }
+  if (!route.has_forward()) co_return co_await Reply(500, "route has no action\n", client_keep_alive, &plan);
+
+  const pb::WeightedBackend* backend = router::ChooseBackend(route.forward(), worker_.Random());
+  if (router::BackendIsInvalid(backend)) {
+    co_return co_await Reply(500, "invalid backend\n", client_keep_alive, &plan);
+  }
+  apply_filters(backend->filters());
+  const config::ClusterTable* cluster = tables_->FindCluster(backend->cluster());
+  if (cluster == nullptr) co_return co_await Reply(500, "unknown cluster\n", client_keep_alive, &plan);
+
+  if (!rewrite.host.empty()) req.set(bhttp::field::host, rewrite.host);
+  if (!rewrite.target.empty()) req.target(rewrite.target);
+  co_return co_await Forward(*tables_, route, *cluster, plan, client_keep_alive);
+}
+
+template <class Stream>
+void Http1Session<Stream>::Mirror(const pb::RequestMirror& mirror, const config::Tables& tables) {
+  if (!router::ShouldMirror(mirror, worker_.Random())) return;
+  const config::ClusterTable* cluster = tables.FindCluster(mirror.cluster());
+  if (cluster == nullptr) return;
+  if (!parser_->is_done()) {
+    log::Debug("mirror skipped: request has a body", {{"cluster", mirror.cluster()}});
+    return;
+  }
+  const auto& req = parser_->get();
+  auto copy = std::make_shared<bhttp::request<bhttp::empty_body>>();
+  copy->method_string(req.method_string());
+  copy->target(req.target());
+  copy->version(11);
+  for (const auto& f : req) copy->insert(f.name_string(), f.value());
+  copy->erase(bhttp::field::content_length);
+  copy->erase(bhttp::field::transfer_encoding);
+  asio::co_spawn(worker_.io(), MirrorRequest(worker_, tables_, cluster, std::move(copy)), asio::detached);
+}
+
+template <class Stream>
+asio::awaitable<bool> Http1Session<Stream>::Forward(const config::Tables& tables, const pb::Route& route,
+                                                    const config::ClusterTable& cluster, ResponsePlan& plan,
+                                                    bool client_keep_alive) {
+  auto& req = parser_->get();
+  const auto& limits = worker_.limits();
+  bool upgrade = IsWebSocketUpgrade(req.base());
+  RemoveHopByHop(req.base(), upgrade);
+  if (upgrade) req.set(bhttp::field::connection, "upgrade");
+  SetForwardedHeaders(req.base(), info_.client_ip, info_.scheme);
+  if (auto it = req.find(bhttp::field::expect); it != req.end()) {
+    expect_continue_ = beast::iequals(it->value(), "100-continue");
+    req.erase(bhttp::field::expect);
+  }
+  req.version(11);
+  for (const auto* m : plan.mirrors) Mirror(*m, tables);
+
+  const bool replayable = parser_->is_done();
+  const auto request_deadline = Later(request_start_, std::chrono::milliseconds(route.request_timeout_ms()));
+  const auto backend_timeout = std::chrono::milliseconds(route.backend_request_timeout_ms());
+  const pb::RetryPolicy& retry = route.retry();
+  uint32_t retries = 0;
+  bool fresh_only = false;
+  unsigned last_status = 0;
+
+  while (true) {
+    const config::EndpointRef* ep = cluster.NextEndpoint(worker_.id());
+    if (ep == nullptr) co_return co_await Reply(503, "no healthy upstream\n", client_keep_alive, &plan);
+    const auto attempt_start = Clock::now();
+    const auto deadline = std::min(request_deadline, Later(attempt_start, backend_timeout));
+    const auto response_deadline =
+        std::min(deadline, attempt_start + limits.upstream_response_timeout);
+
+    router::AttemptOutcome outcome;
+    bool timed_out = false;
+    upstream_ = fresh_only ? nullptr : worker_.pool().TakeIdle(ep->pool_key);
+    fresh_only = false;
+    if (!upstream_) {
+      upstream::ConnectParams params;
+      params.key = &ep->pool_key;
+      params.endpoint = ep->address;
+      params.tls = cluster.tls.get();
+      params.tls_config = cluster.proto->has_tls() ? &cluster.proto->tls() : nullptr;
+      auto connect_budget = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      params.timeout = deadline == Clock::time_point::max()
+                           ? limits.upstream_connect_timeout
+                           : std::clamp(connect_budget, 1ms, limits.upstream_connect_timeout);
+      if (cluster.proto->connect_timeout_ms() > 0) {
+        params.timeout = std::min(params.timeout, std::chrono::milliseconds(cluster.proto->connect_timeout_ms()));
+      }
+      auto [ec, c] = co_await worker_.pool().Connect(params);
+      if (ec) {
+        outcome.connection_error = true;
+        timed_out = ec == beast::error::timeout && Clock::now() >= deadline;
+        log::Debug("upstream connect failed", {{"endpoint", ep->pool_key}, {"error", ec.message()}});
+      } else {
+        upstream_ = std::move(c);
+      }
+    }
+
+    if (upstream_) {
+      boost::system::error_code ec = co_await upstream_->Visit(
+          [&](auto& up) { return SendRequest(up, deadline); });
+      if (!ec) {
+        response_parser_.emplace();
+        response_parser_->header_limit(256 * 1024);
+        response_parser_->body_limit(boost::none);
+        if (request_is_head_) response_parser_->skip(true);
+        // Informational responses (100, 103) are not forwarded; 101 is the upgrade.
+        while (true) {
+          ec = co_await upstream_->Visit([&](auto& up) -> asio::awaitable<boost::system::error_code> {
+            beast::get_lowest_layer(up).expires_at(response_deadline);
+            auto [rec, rn] = co_await bhttp::async_read_header(up, upstream_->buffer(), *response_parser_, kTuple);
+            co_return rec;
+          });
+          if (ec) break;
+          unsigned s = response_parser_->get().result_int();
+          if (s >= 200 || s == 101) break;
+          response_parser_.emplace();
+          response_parser_->header_limit(256 * 1024);
+          response_parser_->body_limit(boost::none);
+          if (request_is_head_) response_parser_->skip(true);
+        }
+      }
+      if (ec == asio::error::operation_aborted && aborted_) co_return false;
+      if (ec) {
+        bool nothing_received = !response_parser_ || !response_parser_->got_some();
+        if (upstream_->reused && nothing_received && replayable && IsStaleConnectionError(ec)) {
+          // The pooled connection had been closed by the upstream; not a real failure.
+          upstream_.reset();
+          fresh_only = true;
+          continue;
+        }
+        if (ec == beast::error::timeout) {
+          timed_out = true;
+        } else if (ec == bhttp::error::end_of_stream || IsStaleConnectionError(ec) ||
+                   ec == asio::error::connection_refused) {
+          outcome.connection_error = true;
+        } else {
+          upstream_.reset();
+          co_return co_await Reply(502, "bad upstream response\n", false, &plan);
+        }
+        upstream_.reset();
+      } else {
+        outcome.status = response_parser_->get().result_int();
+      }
+    }
+
+    if (timed_out) {
+      upstream_.reset();
+      co_return co_await Reply(504, "upstream timeout\n", client_keep_alive && parser_->is_done(), &plan);
+    }
+    if (replayable && router::ShouldRetry(retry, retries, outcome)) {
+      uint32_t delay = router::RetryBackoffMs(retry, retries, worker_.Random());
+      ++retries;
+      last_status = outcome.status;
+      upstream_.reset();  // its response body is not read; do not reuse it
+      if (delay > 0) {
+        asio::steady_timer timer(worker_.io(), std::chrono::milliseconds(delay));
+        co_await timer.async_wait(kTuple);
+      }
+      continue;
+    }
+    if (outcome.connection_error) {
+      co_return co_await Reply(503, "upstream connect error\n", client_keep_alive && parser_->is_done(), &plan);
+    }
+    break;
+  }
+  (void)last_status;
+  co_return co_await upstream_->Visit([&](auto& up) {
+    return RelayResponse(up, *upstream_, plan, client_keep_alive, request_deadline);
+  });
+}
+
+template <class Stream>
+template <class Up>
+asio::awaitable<boost::system::error_code> Http1Session<Stream>::SendRequest(Up& up, Clock::time_point deadline) {
+  auto& req = parser_->get();
+  const auto& limits = worker_.limits();
+  bhttp::serializer<true, bhttp::buffer_body> sr{req};
+  if (parser_->is_done()) {
+    req.body().data = nullptr;
+    req.body().size = 0;
+    req.body().more = false;
+    beast::get_lowest_layer(up).expires_at(std::min(deadline, Clock::now() + limits.body_timeout));
+    auto [ec, n] = co_await bhttp::async_write(up, sr, kTuple);
+    co_return ec;
+  }
+  if (expect_continue_) {
+    expect_continue_ = false;
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    beast::get_lowest_layer(stream_).expires_after(limits.body_timeout);
+    auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(kContinue), kTuple);
+    if (ec) co_return ec;
+  }
+  if (!relay_buf_) relay_buf_ = std::make_unique<char[]>(kRelayBuffer);
+  RelayResult r = co_await RelayBody(stream_, buffer_, *parser_, up, sr, relay_buf_.get(), kRelayBuffer,
+                                     limits.body_timeout, deadline);
+  if (r.ec && r.read_side) {
+    // The client went away or sent a broken body: nothing sensible to answer.
+    aborted_ = true;
+    co_return asio::error::operation_aborted;
+  }
+  co_return r.ec;
+}
+
+template <class Stream>
+template <class Up>
+asio::awaitable<bool> Http1Session<Stream>::RelayResponse(Up& up, upstream::Connection& conn, ResponsePlan& plan,
+                                                          bool client_keep_alive, Clock::time_point deadline) {
+  auto& rp = *response_parser_;
+  auto& res = rp.get();
+  const auto& limits = worker_.limits();
+  const unsigned status = res.result_int();
+  const bool upstream_keep_alive = rp.keep_alive();
+  const bool upgraded = status == 101;
+
+  RemoveHopByHop(res.base(), upgraded);
+  router::BeastHeaders headers(res.base());
+  for (const auto* m : plan.response_modifiers) router::ApplyHeaderModifier(*m, headers);
+  if (plan.cors != nullptr && !plan.origin.empty()) router::AddCorsResponseHeaders(*plan.cors, plan.origin, headers);
+
+  bool keep = client_keep_alive && parser_->is_done() && !draining_ && !runtime_->draining();
+  if (!upgraded) {
+    const bool body_follows = !rp.is_done();
+    if (body_follows && !rp.chunked() && !rp.content_length()) {
+      // Close-delimited upstream body: chunk it for HTTP/1.1 clients, else close after.
+      if (request_version_ >= 11) {
+        res.chunked(true);
+      } else {
+        keep = false;
+      }
+    } else if (rp.chunked() && request_version_ < 11) {
+      res.chunked(false);
+      keep = false;
+    }
+    res.version(request_version_ >= 11 ? 11 : 10);
+    res.keep_alive(keep);
+  }
+
+  if (!relay_buf_) relay_buf_ = std::make_unique<char[]>(kRelayBuffer);
+  bhttp::serializer<false, bhttp::buffer_body> sr{res};
+  responded_ = true;
+  worker_.stats().CountResponse(status);
+  RelayResult r = co_await RelayBody(up, conn.buffer(), rp, stream_, sr, relay_buf_.get(), kRelayBuffer,
+                                     limits.body_timeout, deadline);
+  if (r.ec) {
+    log::Debug("response relay failed", {{"error", r.ec.message()}, {"upstream_side", r.read_side}});
+    upstream_.reset();
+    co_return false;
+  }
+  if (upgraded) {
+    co_await Tunnel(up, conn);
+    upstream_.reset();
+    co_return false;
+  }
+  if (upstream_keep_alive && rp.is_done() && conn.buffer().size() == 0) {
+    worker_.pool().Release(std::move(upstream_));
+  } else {
+    upstream_.reset();
+  }
+  co_return keep;
+}
+
+template <class Stream>
+template <class Up>
+asio::awaitable<void> Http1Session<Stream>::Tunnel(Up& up, upstream::Connection& conn) {
+  using namespace asio::experimental::awaitable_operators;
+  // Bytes that arrived with the headers belong to the tunnel.
+  if (buffer_.size() > 0) {
+    auto [ec, n] = co_await asio::async_write(up, buffer_.data(), kTuple);
+    if (ec) co_return;
+    buffer_.consume(buffer_.size());
+  }
+  if (conn.buffer().size() > 0) {
+    auto [ec, n] = co_await asio::async_write(stream_, conn.buffer().data(), kTuple);
+    if (ec) co_return;
+    conn.buffer().consume(conn.buffer().size());
+  }
+  const auto idle = worker_.limits().idle_timeout;
+  auto pump = [idle](auto& from, auto& to) -> asio::awaitable<void> {
+    char buf[16 * 1024];
+    while (true) {
+      beast::get_lowest_layer(from).expires_after(idle);
+      auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), kTuple);
+      if (ec) co_return;
+      beast::get_lowest_layer(to).expires_after(idle);
+      auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buf, n), kTuple);
+      if (wec) co_return;
+    }
+  };
+  co_await (pump(stream_, up) || pump(up, stream_));
+}
+
+template class Http1Session<beast::tcp_stream>;
+template class Http1Session<beast::ssl_stream<beast::tcp_stream>>;
+
+}  // namespace gatehouse::proxy::http

@@ -1,0 +1,70 @@
+// Streams one HTTP/1.1 message body from a parser on one connection to a serializer on
+// another, a buffer at a time, so bodies are never held whole in memory. Used for
+// request bodies (client -> upstream) and response bodies (upstream -> client).
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/write.hpp>
+
+namespace gatehouse::proxy::http {
+
+struct RelayResult {
+  boost::system::error_code ec;
+  bool read_side = false;  // the error came from the reading connection
+};
+
+using Clock = std::chrono::steady_clock;
+
+// Relays the rest of `parser`'s body from `in` to `out` through `sr` (a serializer over
+// parser.get()), including the header when `sr` has not written it yet. Every read and
+// write must finish within `step` and before `deadline`.
+template <bool isRequest, class In, class Out>
+boost::asio::awaitable<RelayResult> RelayBody(
+    In& in, boost::beast::flat_buffer& in_buffer,
+    boost::beast::http::parser<isRequest, boost::beast::http::buffer_body>& parser, Out& out,
+    boost::beast::http::serializer<isRequest, boost::beast::http::buffer_body>& sr, char* buf,
+    size_t size, std::chrono::milliseconds step, Clock::time_point deadline) {
+  namespace bhttp = boost::beast::http;
+  constexpr auto kTuple = boost::asio::as_tuple(boost::asio::use_awaitable);
+  auto& body = parser.get().body();
+  auto expiry = [&] { return std::min(deadline, Clock::now() + step); };
+  do {
+    if (!parser.is_done()) {
+      body.data = buf;
+      body.size = size;
+      boost::beast::get_lowest_layer(in).expires_at(expiry());
+      // read_some, not read: forward whatever arrived (streaming responses must not
+      // wait for a full buffer).
+      auto [ec, n] = co_await bhttp::async_read_some(in, in_buffer, parser, kTuple);
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec) co_return RelayResult{ec, true};
+      size_t got = size - body.size;
+      body.data = buf;
+      body.size = got;
+      body.more = !parser.is_done();
+      if (got == 0 && body.more) continue;
+    } else {
+      body.data = nullptr;
+      body.size = 0;
+      body.more = false;
+    }
+    boost::beast::get_lowest_layer(out).expires_at(expiry());
+    auto [ec, n] = co_await bhttp::async_write(out, sr, kTuple);
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) co_return RelayResult{ec, false};
+  } while (!parser.is_done() || !sr.is_done());
+  co_return RelayResult{};
+}
+
+}  // namespace gatehouse::proxy::http
