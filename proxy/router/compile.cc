@@ -335,6 +335,23 @@ auto OrderKey(const Route& r) {
                          -m.query_params_size());
 }
 
+std::unique_ptr<SegmentIndex> BuildIndex(const std::vector<CompiledRoute>& routes,
+                                         const RouteGroup& group) {
+  auto index = std::make_unique<SegmentIndex>();
+  for (uint32_t id = group.begin; id < group.end; ++id) {
+    const CompiledRoute& r = routes[id];
+    // r.path is normalized (EXACT) or normalized without trailing '/' (PREFIX: "" = "/").
+    bool indexable =
+        r.path_type == PathMatch::EXACT || (r.path_type == PathMatch::PREFIX && !r.path.empty());
+    if (indexable) {
+      index->by_segment[std::string(FirstSegment(r.path))].push_back(id);
+    } else {
+      index->always.push_back(id);
+    }
+  }
+  return index;
+}
+
 }  // namespace
 
 absl::Status CheckRouteOrder(const HostRoutes& group) {
@@ -391,7 +408,8 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Compile(const List
         data->routes.push_back(std::move(*compiled));
       }
       rg.end = static_cast<uint32_t>(data->routes.size());
-      cvh.groups.push_back(rg);
+      if (rg.end - rg.begin >= kIndexMinRoutes) rg.index = BuildIndex(data->routes, rg);
+      cvh.groups.push_back(std::move(rg));
     }
   }
   return std::shared_ptr<const RouteTable>(new RouteTable(std::move(data)));

@@ -216,14 +216,33 @@ Selection RouteTable::Select(const Request& request, const HeaderSource& headers
   const CompiledVirtualHost& vh = d.virtual_hosts[vh_id];
   const CompiledRoute* found = nullptr;
   uint32_t found_id = 0;
+  auto try_route = [&](uint32_t r) {
+    if (!RouteMatches(d.routes[r], request.method, sel.path, sel.query, headers)) return false;
+    found = &d.routes[r];
+    found_id = r;
+    return true;
+  };
   vh.group_index.Visit(host, [&](uint32_t g) {
     const RouteGroup& group = vh.groups[g];
-    for (uint32_t r = group.begin; r < group.end; ++r) {
-      if (RouteMatches(d.routes[r], request.method, sel.path, sel.query, headers)) {
-        found = &d.routes[r];
-        found_id = r;
-        return true;
+    if (group.index == nullptr) {
+      for (uint32_t r = group.begin; r < group.end; ++r) {
+        if (try_route(r)) return true;
       }
+      return false;
+    }
+    // Merge the segment's candidates with the always-candidates, in route order.
+    auto it = group.index->by_segment.find(FirstSegment(sel.path));
+    const uint32_t* a = nullptr;
+    const uint32_t* a_end = nullptr;
+    if (it != group.index->by_segment.end()) {
+      a = it->second.data();
+      a_end = a + it->second.size();
+    }
+    const uint32_t* b = group.index->always.data();
+    const uint32_t* b_end = b + group.index->always.size();
+    while (a != a_end || b != b_end) {
+      uint32_t r = (b == b_end || (a != a_end && *a < *b)) ? *a++ : *b++;
+      if (try_route(r)) return true;
     }
     return false;
   });

@@ -89,10 +89,31 @@ struct HostIndex {
   }
 };
 
+// For large groups: candidate routes by the first path segment ("svc" for "/svc/x"), so a
+// request only tests routes that can match it. Exact and PathPrefix routes with a
+// non-empty first segment are indexed under it (segment-aware prefixes match only
+// requests with the same first segment); regex and "/" prefixes are always candidates.
+// Both lists hold route ids in precedence order and Select merges them, so the first
+// match is the same as with a linear scan.
+struct SegmentIndex {
+  std::unordered_map<std::string, std::vector<uint32_t>, StringHash, std::equal_to<>> by_segment;
+  std::vector<uint32_t> always;
+};
+
+// Groups smaller than this are scanned linearly (faster than a hash lookup).
+inline constexpr uint32_t kIndexMinRoutes = 16;
+
 struct RouteGroup {
   uint32_t begin = 0;  // range in Data::routes
   uint32_t end = 0;
+  std::unique_ptr<SegmentIndex> index;  // set when end - begin >= kIndexMinRoutes
 };
+
+// The first segment of a normalized path: "/a/b" -> "a", "/" -> "".
+inline std::string_view FirstSegment(std::string_view path) {
+  std::string_view rest = path.substr(1);
+  return rest.substr(0, rest.find('/'));
+}
 
 struct CompiledVirtualHost {
   const config::v1::VirtualHost* config = nullptr;
