@@ -69,7 +69,7 @@ absl::Status ProxyServer::Start() {
   if (!options_.snapshot_file.empty()) {
     file_ = std::make_unique<config::FileSource>(options_.snapshot_file, apply);
     if (absl::Status s = file_->Start(); !s.ok()) return s;
-  } else {
+  } else if (!options_.controller.empty()) {
     config::StreamClientOptions so;
     so.controller = options_.controller;
     so.gateway_namespace = options_.gateway_namespace;

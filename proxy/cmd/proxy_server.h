@@ -23,7 +23,9 @@
 namespace gatehouse::proxy {
 
 struct ProxyOptions {
-  std::string controller;  // HOST:PORT; empty with snapshot_file
+  // HOST:PORT. With neither controller nor snapshot_file, snapshots come only from
+  // Apply() (in-process tests).
+  std::string controller;
   std::string gateway_namespace;
   std::string gateway_name;
   std::string proxy_id;

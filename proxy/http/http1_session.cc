@@ -208,6 +208,7 @@ asio::awaitable<bool> Http1Session<Stream>::HandleRequest() {
   request_version_ = req.version();
   request_is_head_ = req.method() == bhttp::verb::head;
   expect_continue_ = false;
+  bad_request_body_ = false;
 
   if (const char* err = RequestShapeError(req.base(), parser_->chunked(), limits.max_headers, limits.max_target)) {
     log::Debug("bad request", {{"error", err}});
@@ -412,6 +413,10 @@ asio::awaitable<bool> Http1Session<Stream>::Forward(const config::Tables& tables
     if (upstream_) {
       boost::system::error_code ec = co_await upstream_->Visit(
           [&](auto& up) { return SendRequest(up, deadline); });
+      if (bad_request_body_) {
+        upstream_.reset();
+        co_return co_await Reply(400, "bad request body\n", false);
+      }
       if (!ec) {
         response_parser_.emplace();
         response_parser_->header_limit(256 * 1024);
@@ -508,7 +513,13 @@ asio::awaitable<boost::system::error_code> Http1Session<Stream>::SendRequest(Up&
   RelayResult r = co_await RelayBody(stream_, buffer_, *parser_, up, sr, relay_buf_.get(), kRelayBuffer,
                                      limits.body_timeout, deadline);
   if (r.ec && r.read_side) {
-    // The client went away or sent a broken body: nothing sensible to answer.
+    if (IsHttpParseError(r.ec)) {
+      // A malformed body (bad chunk framing): the upstream got a truncated request and
+      // is dropped; the client gets 400.
+      bad_request_body_ = true;
+      co_return r.ec;
+    }
+    // The client went away: nothing sensible to answer.
     aborted_ = true;
     co_return asio::error::operation_aborted;
   }

@@ -91,6 +91,7 @@ class Http1Session : public listener::Drainable {
   unsigned request_version_ = 11;
   bool request_is_head_ = false;
   bool expect_continue_ = false;
+  bool bad_request_body_ = false;
   bool responded_ = false;
   bool idle_ = false;
   bool draining_ = false;

@@ -50,10 +50,12 @@ boost::asio::awaitable<RelayResult> RelayBody(
       if (ec == bhttp::error::need_buffer) ec = {};
       if (ec) co_return RelayResult{ec, true};
       size_t got = size - body.size;
-      body.data = buf;
-      body.size = got;
       body.more = !parser.is_done();
       if (got == 0 && body.more) continue;
+      // An empty buffer would be serialized as a zero-length chunk, which is the
+      // chunked terminator: pass no buffer at all instead.
+      body.data = got == 0 ? nullptr : buf;
+      body.size = got;
     } else {
       body.data = nullptr;
       body.size = 0;
