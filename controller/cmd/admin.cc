@@ -47,11 +47,10 @@ class Session : public std::enable_shared_from_this<Session> {
     } else {
       Set(http::status::not_found, "text/plain", "not found\n");
     }
-    http::async_write(stream_, response_,
-                      [self = shared_from_this()](beast::error_code, size_t) {
-                        beast::error_code ignored;
-                        self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-                      });
+    http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code, size_t) {
+      beast::error_code ignored;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    });
   }
 
   void Set(http::status status, std::string_view type, std::string body) {

@@ -81,8 +81,8 @@ absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args) {
   }
   if (f.help) return f;
   if (!have_source) return absl::InvalidArgumentError("--source is required");
-  f.provisioner = provisioner.value_or(f.source == Flags::Source::kKube ? Flags::Provisioner::kHost
-                                                                       : Flags::Provisioner::kNone);
+  f.provisioner = provisioner.value_or(
+      f.source == Flags::Source::kKube ? Flags::Provisioner::kHost : Flags::Provisioner::kNone);
   if (f.source == Flags::Source::kKube && !f.status_file.empty()) {
     return absl::InvalidArgumentError("--status-file only applies to --source=dir:PATH");
   }

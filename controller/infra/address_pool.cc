@@ -30,9 +30,8 @@ absl::StatusOr<AddressPool> AddressPool::Parse(std::string_view range) {
   auto a = ParseIpv4(first);
   auto b = ParseIpv4(last);
   if (!a || !b || *b < *a) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("address pool must be FIRST-LAST IPv4 addresses, got \"", std::string(range),
-                     "\""));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "address pool must be FIRST-LAST IPv4 addresses, got \"", std::string(range), "\""));
   }
   pool.first_ = *a;
   pool.last_ = *b;

@@ -86,8 +86,9 @@ TEST(HostProvisionerTest, StartsRestartsAndStopsOneProxyPerGateway) {
   ASSERT_TRUE(p.Ensure("ns/a", {}).ok());  // idempotent
   ASSERT_TRUE(Eventually([&] { return fake.Starts("ns/a").size() == 1; }));
   std::string line = fake.Starts("ns/a")[0];
-  EXPECT_NE(line.find("--controller=127.0.0.1:18123 --gateway=ns/a --admin=127.0.0.1:0 --workers=2"),
-            std::string::npos)
+  EXPECT_NE(
+      line.find("--controller=127.0.0.1:18123 --gateway=ns/a --admin=127.0.0.1:0 --workers=2"),
+      std::string::npos)
       << line;
   EXPECT_EQ(p.Addresses("ns/a"), (std::vector<Address>{{"IPAddress", "127.0.0.10"}}));
 

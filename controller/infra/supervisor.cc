@@ -143,9 +143,9 @@ void Supervisor::ReapLocked() {
     // Take the rest of the group down too: nothing of a dead proxy may linger.
     ::kill(-child.pid, SIGKILL);
     bool stable = now - child.started >= options_.stable_after;
-    child.backoff = stable ? options_.backoff_min
-                           : std::clamp(child.backoff * 2, options_.backoff_min,
-                                        options_.backoff_max);
+    child.backoff = stable
+                        ? options_.backoff_min
+                        : std::clamp(child.backoff * 2, options_.backoff_min, options_.backoff_max);
     child.restart_at = now + child.backoff;
     log::Warn("process exited, restarting",
               {{"key", key},

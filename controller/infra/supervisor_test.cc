@@ -86,7 +86,8 @@ TEST(SupervisorTest, StopKillsTheWholeProcessGroup) {
 TEST(SupervisorTest, EscalatesToSigkillAfterTheGracePeriod) {
   std::string ready = TempPath("stubborn");
   Supervisor sup(SupervisorOptions{.stop_grace = 1s});
-  sup.Run("gw", {"/bin/sh", "-c", "trap '' TERM; touch " + ready + "; while :; do sleep 0.05; done"});
+  sup.Run("gw",
+          {"/bin/sh", "-c", "trap '' TERM; touch " + ready + "; while :; do sleep 0.05; done"});
   ASSERT_TRUE(Eventually([&] { return std::filesystem::exists(ready); }));
   pid_t pid = sup.Get("gw")->pid;
   sup.Stop("gw");

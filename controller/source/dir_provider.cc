@@ -22,8 +22,8 @@
 #include <boost/json.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "controller/source/log.h"
 #include "controller/resources/yaml.h"
+#include "controller/source/log.h"
 
 namespace gatehouse::source {
 namespace {
@@ -41,11 +41,19 @@ bool HasManifestSuffix(std::string_view name) {
 // Kinds without a namespace; every other kind defaults to "default" the way
 // kubectl apply does.
 bool IsClusterScoped(std::string_view kind) {
-  static const std::set<std::string_view> kinds = {
-      "GatewayClass",     "Namespace",          "Node",          "PersistentVolume",
-      "StorageClass",     "ClusterRole",        "ClusterRoleBinding", "CustomResourceDefinition",
-      "PriorityClass",    "IngressClass",       "APIService",    "ValidatingWebhookConfiguration",
-      "MutatingWebhookConfiguration"};
+  static const std::set<std::string_view> kinds = {"GatewayClass",
+                                                   "Namespace",
+                                                   "Node",
+                                                   "PersistentVolume",
+                                                   "StorageClass",
+                                                   "ClusterRole",
+                                                   "ClusterRoleBinding",
+                                                   "CustomResourceDefinition",
+                                                   "PriorityClass",
+                                                   "IngressClass",
+                                                   "APIService",
+                                                   "ValidatingWebhookConfiguration",
+                                                   "MutatingWebhookConfiguration"};
   return kinds.count(kind) > 0;
 }
 

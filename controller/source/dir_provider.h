@@ -71,7 +71,8 @@ class DirProvider : public Provider {
     std::string error;
   };
   struct Tracked {
-    std::string spec_json;  // spec (or whole object minus metadata/status) to detect generation bumps
+    std::string
+        spec_json;  // spec (or whole object minus metadata/status) to detect generation bumps
     std::string content_json;
     int64_t generation = 1;
     std::string resource_version;
@@ -101,7 +102,8 @@ class DirProvider : public Provider {
   std::condition_variable stop_cv_;
   bool stopping_ = false;
   int wake_fd_ = -1;
-  int inotify_fd_ = -1;  // owned by the watch loop once it runs  // eventfd that wakes the watch loop on Stop()
+  int inotify_fd_ =
+      -1;  // owned by the watch loop once it runs  // eventfd that wakes the watch loop on Stop()
   std::thread thread_;
 };
 

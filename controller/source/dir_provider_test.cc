@@ -11,8 +11,8 @@
 #include <fstream>
 #include <mutex>
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include "controller/resources/yaml.h"
 
@@ -83,10 +83,9 @@ spec:
 
 TEST_F(DirProviderTest, LoadsYamlAndJsonAndFillsMetadata) {
   Write("gw.yaml", kGatewayAndRoute);
-  Write("class.json",
-        R"({"apiVersion":"gateway.networking.k8s.io/v1","kind":"GatewayClass",)"
-        R"("metadata":{"name":"gatehouse","namespace":"ignored"},)"
-        R"("spec":{"controllerName":"gatehouse.dev/gateway-controller"}})");
+  Write("class.json", R"({"apiVersion":"gateway.networking.k8s.io/v1","kind":"GatewayClass",)"
+                      R"("metadata":{"name":"gatehouse","namespace":"ignored"},)"
+                      R"("spec":{"controllerName":"gatehouse.dev/gateway-controller"}})");
   Write("notes.txt", "kind: Secret\n");
   Write(".hidden.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n");
   DirProvider p(DirOptions{.dir = dir_});
@@ -193,17 +192,16 @@ TEST_F(DirProviderTest, StatusIsWrittenOnlyWhenChangedAndFedBack) {
   auto p = std::make_unique<DirProvider>(DirOptions{.dir = dir_, .status_file = status_file});
   p->Rescan();
   json::value gw_status = json::parse(R"({"conditions":[{"type":"Accepted","status":"True"}]})");
-  std::vector<status::StatusUpdate> updates = {
-      {.api_version = "gateway.networking.k8s.io/v1",
-       .kind = "Gateway",
-       .ns = "default",
-       .name = "gw",
-       .status = gw_status},
-      {.api_version = "gateway.networking.k8s.io/v1",
-       .kind = "HTTPRoute",
-       .ns = "apps",
-       .name = "gone",  // no such object: dropped
-       .status = json::object{}}};
+  std::vector<status::StatusUpdate> updates = {{.api_version = "gateway.networking.k8s.io/v1",
+                                                .kind = "Gateway",
+                                                .ns = "default",
+                                                .name = "gw",
+                                                .status = gw_status},
+                                               {.api_version = "gateway.networking.k8s.io/v1",
+                                                .kind = "HTTPRoute",
+                                                .ns = "apps",
+                                                .name = "gone",  // no such object: dropped
+                                                .status = json::object{}}};
   p->WriteStatus(updates);
 
   std::ifstream in(status_file);
@@ -264,8 +262,9 @@ class Notifications {
   int count_ = 0;
 };
 
-void ExpectWatchSeesChanges(DirProvider& p, Notifications& n,
-                            const std::function<void(const std::string&, const std::string&)>& write) {
+void ExpectWatchSeesChanges(
+    DirProvider& p, Notifications& n,
+    const std::function<void(const std::string&, const std::string&)>& write) {
   p.Start([&n] { n.Notify(); });
   ASSERT_EQ(n.count(), 1);  // the initial load
   write("s.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n");
@@ -281,9 +280,8 @@ void ExpectWatchSeesChanges(DirProvider& p, Notifications& n,
 TEST_F(DirProviderTest, WatchWithInotify) {
   DirProvider p(DirOptions{.dir = dir_});
   Notifications n;
-  ExpectWatchSeesChanges(p, n, [this](const std::string& name, const std::string& c) {
-    Write(name, c);
-  });
+  ExpectWatchSeesChanges(p, n,
+                         [this](const std::string& name, const std::string& c) { Write(name, c); });
 }
 
 TEST_F(DirProviderTest, WatchByPollingAndInPlaceWrites) {

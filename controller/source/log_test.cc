@@ -1,7 +1,7 @@
 #include "controller/source/log.h"
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 namespace gatehouse::log {
 namespace {

@@ -42,7 +42,8 @@ void Registry::Remove(const std::string& gateway) {
       if (it->second.streams == 0) {
         it = e.proxies.erase(it);
       } else {
-        it->second = ProxyRecord{.streams = it->second.streams, .last_event = it->second.last_event};
+        it->second =
+            ProxyRecord{.streams = it->second.streams, .last_event = it->second.last_event};
         ++it;
       }
     }
@@ -53,8 +54,8 @@ void Registry::Remove(const std::string& gateway) {
   }
 }
 
-void Registry::Subscribe(const std::string& gateway, const std::string& proxy_id,
-                         Subscriber* sub, const std::string& serving_version) {
+void Registry::Subscribe(const std::string& gateway, const std::string& proxy_id, Subscriber* sub,
+                         const std::string& serving_version) {
   Mutate(gateway, [&](Entry& e) {
     e.subscribers.insert(sub);
     ProxyRecord& rec = e.proxies[proxy_id];

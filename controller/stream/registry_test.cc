@@ -100,8 +100,8 @@ TEST(RegistryTest, NotifiesOnlyWhenStateChanges) {
   std::vector<std::string> notified;
   reg.SetOnStateChange([&](const std::string& gw) { notified.push_back(gw); });
   FakeSubscriber a;
-  reg.Publish("ns/gw", Snap("v1"));             // current_version changes
-  reg.Subscribe("ns/gw", "p1", &a, "");          // connected count changes
+  reg.Publish("ns/gw", Snap("v1"));                    // current_version changes
+  reg.Subscribe("ns/gw", "p1", &a, "");                // connected count changes
   reg.RecordResponse("ns/gw", "p1", "v1", false, "");  // acked changes
   size_t before = notified.size();
   reg.RecordResponse("ns/gw", "p1", "v1", false, "");  // duplicate ACK

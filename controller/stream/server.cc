@@ -84,8 +84,9 @@ class Server::Reactor : public grpc::ServerBidiReactor<StreamRequest, StreamResp
                                       {"version", request_.version()},
                                       {"error", request_.error()}});
       } else {
-        log::Info("snapshot acked",
-                  {{"gateway", gateway_}, {"proxy_id", proxy_id_}, {"version", request_.version()}});
+        log::Info(
+            "snapshot acked",
+            {{"gateway", gateway_}, {"proxy_id", proxy_id_}, {"version", request_.version()}});
       }
       server_->registry_->RecordResponse(gateway_, proxy_id_, request_.version(), request_.nack(),
                                          request_.error());

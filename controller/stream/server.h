@@ -4,9 +4,9 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
-#include <condition_variable>
 #include <string>
 
 #include <grpcpp/grpcpp.h>

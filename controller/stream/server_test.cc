@@ -111,9 +111,8 @@ TEST_F(ServerTest, DoesNotResendTheVersionTheProxyAlreadyServes) {
   grpc::ClientContext ctx;
   auto stream = stub_->Stream(&ctx);
   ASSERT_TRUE(stream->Write(Hello("proxy-b", "v1")));
-  EXPECT_TRUE(WaitState([](const GatewayState& s) {
-    return s.acked_version == "v1" && s.connected_proxies == 1;
-  }));
+  EXPECT_TRUE(WaitState(
+      [](const GatewayState& s) { return s.acked_version == "v1" && s.connected_proxies == 1; }));
   registry_.Publish("ns/gw", Snap("v2"));
   StreamResponse resp;
   ASSERT_TRUE(stream->Read(&resp));
