@@ -25,6 +25,10 @@ struct GatewayInfra {
   // Latest version NACKed and the error, if the latest sent version was rejected.
   std::string nacked_version;
   std::string nack_error;
+  // Set by the provisioner when it cannot use the Gateway's requested addresses
+  // (e.g. outside the address pool): Programmed=False/AddressNotUsable with this
+  // message.
+  std::string address_error;
 };
 
 struct Inputs {

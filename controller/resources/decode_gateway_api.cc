@@ -300,6 +300,8 @@ void DecodeHTTPRoute(const json::object& spec, const Path& p, HTTPRoute& out) {
     rule.session_persistence = GetObject(r, "sessionPersistence", rp) != nullptr;
     out.rules.push_back(std::move(rule));
   });
+  // The CRD default: one rule matching every path (and, without backends, 500).
+  if (GetArray(spec, "rules", p) == nullptr) out.rules.emplace_back().matches.emplace_back();
 }
 
 void DecodeGRPCRoute(const json::object& spec, const Path& p, GRPCRoute& out) {

@@ -1,0 +1,136 @@
+// BackendTLSPolicy: which policy applies to which Service port (the oldest wins a
+// conflict; a sectionName beats a whole-Service policy), its CA bundle, and the
+// Gateways it is reported against (those whose routes use the Service).
+#include <algorithm>
+#include <set>
+
+#include "controller/graph/build_context.h"
+
+namespace gatehouse::graph::internal {
+
+namespace st = status;
+
+namespace {
+
+bool Older(const resources::BackendTLSPolicy* a, const resources::BackendTLSPolicy* b) {
+  if (a->meta.creation_timestamp != b->meta.creation_timestamp) {
+    return a->meta.creation_timestamp < b->meta.creation_timestamp;
+  }
+  return a->meta.name < b->meta.name;
+}
+
+// Gateways (ours, accepted routes) that send traffic to each Service, by key.
+std::map<std::string, std::set<const Gateway*>> GatewaysByService(const Graph& g) {
+  std::map<std::string, std::set<const Gateway*>> out;
+  for (const Route& r : g.routes) {
+    if (!r.Accepted()) continue;
+    for (const RouteParent& p : r.parents) {
+      if (!p.accepted.IsTrue()) continue;
+      auto use = [&](const std::string& cluster) {
+        auto it = g.clusters.find(cluster);
+        if (it != g.clusters.end()) out[it->second.service->Key()].insert(p.gateway);
+      };
+      for (const RouteRule& rule : r.rules) {
+        for (const Backend& b : rule.backends) use(b.cluster);
+        for (const auto& [i, c] : rule.rule_mirrors) use(c);
+        for (const auto& m : rule.backend_mirrors) {
+          for (const auto& [i, c] : m) use(c);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void BuildBackendTLSPolicies(Context& ctx) {
+  auto users = GatewaysByService(ctx.g);
+  std::vector<const resources::BackendTLSPolicy*> order;
+  for (const auto& p : ctx.in.backend_tls_policies) order.push_back(&p);
+  std::sort(order.begin(), order.end(), Older);
+  // (service key, sectionName or "") -> winning policy
+  std::map<std::pair<std::string, std::string>, BackendTLSPolicy*> claimed;
+  for (const resources::BackendTLSPolicy* res : order) {
+    std::set<const Gateway*> ancestors;
+    std::vector<std::pair<std::string, std::string>> targets;
+    for (const auto& t : res->target_refs) {
+      if (!(t.group.empty() || t.group == "core") || t.kind != "Service") continue;
+      std::string key = res->meta.ns + "/" + t.name;
+      auto it = users.find(key);
+      if (it != users.end()) ancestors.insert(it->second.begin(), it->second.end());
+      targets.emplace_back(key, t.section_name.value_or(""));
+    }
+    if (ancestors.empty()) continue;  // not used by any Gateway of ours
+    BackendTLSPolicy& p = ctx.g.backend_tls_policies.emplace_back();
+    p.res = res;
+    for (const Gateway* gw : ancestors) p.ancestors.push_back({gw, std::nullopt});
+    std::sort(p.ancestors.begin(), p.ancestors.end(),
+              [](const auto& a, const auto& b) { return a.gateway->Key() < b.gateway->Key(); });
+    // CA certificates.
+    UpstreamTLS tls;
+    tls.sni = res->hostname;
+    tls.policy = res->Key();
+    std::optional<Condition> unresolved;
+    for (const auto& ref : res->ca_certificate_refs) {
+      std::string key = res->meta.ns + "/" + ref.name;
+      if (!(ref.group.empty() || ref.group == "core") || ref.kind != "ConfigMap") {
+        if (!unresolved) {
+          unresolved = st::False(st::type::kResolvedRefs, st::reason::kInvalidKind,
+                                 "caCertificateRef " + ref.group + "/" + ref.kind + " " + key +
+                                     " is not a core ConfigMap");
+        }
+        continue;
+      }
+      std::string bundle;
+      if (std::string why = ctx.UseCABundle(key, &bundle); !why.empty()) {
+        if (!unresolved) unresolved = st::False(st::type::kResolvedRefs, st::reason::kInvalidCACertificateRef, why);
+        continue;
+      }
+      if (tls.ca_bundle.empty()) tls.ca_bundle = bundle;
+    }
+    if (res->well_known_ca_certificates) {
+      if (*res->well_known_ca_certificates == "System") {
+        tls.system_trust = true;
+      } else if (!unresolved) {
+        unresolved = st::False(st::type::kResolvedRefs, st::reason::kInvalidKind,
+                               "wellKnownCACertificates " + *res->well_known_ca_certificates +
+                                   " is not supported");
+      }
+    }
+    for (const auto& san : res->subject_alt_names) tls.subject_alt_names.emplace_back(san.type, san.value);
+    p.conditions.push_back(unresolved.value_or(st::True(st::type::kResolvedRefs, st::reason::kResolvedRefs, "")));
+    if (unresolved || (tls.ca_bundle.empty() && !tls.system_trust)) {
+      p.conditions.insert(p.conditions.begin(),
+                          st::False(st::type::kAccepted, st::reason::kNoValidCACertificate,
+                                    "No valid CA certificate to validate the backend"));
+      continue;
+    }
+    // Conflicts: an older policy already owns one of these targets.
+    bool conflicted = false;
+    for (const auto& target : targets) {
+      if (claimed.count(target)) conflicted = true;
+    }
+    if (conflicted) {
+      p.conditions.insert(p.conditions.begin(),
+                          st::False(st::type::kAccepted, st::reason::kConflicted,
+                                    "An older BackendTLSPolicy targets the same Service"));
+      continue;
+    }
+    for (const auto& target : targets) claimed[target] = &p;
+    p.accepted = true;
+    p.conditions.insert(p.conditions.begin(), st::True(st::type::kAccepted, st::reason::kAccepted, ""));
+    for (auto& [name, cluster] : ctx.g.clusters) {
+      if (cluster.protocol == UpstreamProtocol::kRaw) continue;
+      std::string svc = cluster.service->Key();
+      auto whole = claimed.find({svc, ""});
+      auto section = claimed.find({svc, cluster.port->name});
+      BackendTLSPolicy* owner = section != claimed.end() ? section->second
+                                : whole != claimed.end() ? whole->second
+                                                         : nullptr;
+      if (owner == &p) cluster.tls = tls;
+    }
+  }
+}
+
+}  // namespace gatehouse::graph::internal
