@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <future>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -119,13 +120,22 @@ class KubeProviderImpl final : public KubeProvider {
       std::lock_guard lock(informers_mu_);
       for (const auto& inf : informers_) inf->AppendObjects(out);
     }
-    objects_epoch_.store(synced && epoch == epoch_.load() ? epoch : kUnsyncedEpoch);
+    // Remembered per thread: the controller reads objects, reconciles and
+    // writes status on one thread, and other readers must not change the tag.
+    std::lock_guard lock(epochs_mu_);
+    objects_epoch_[std::this_thread::get_id()] =
+        synced && epoch == epoch_.load() ? epoch : kUnsyncedEpoch;
     return out;
   }
 
   void WriteStatus(const std::vector<status::StatusUpdate>& updates) override {
     if (!IsLeader() || updates.empty()) return;
-    const uint64_t epoch = objects_epoch_.load();
+    uint64_t epoch = kUnsyncedEpoch;
+    {
+      std::lock_guard lock(epochs_mu_);
+      auto it = objects_epoch_.find(std::this_thread::get_id());
+      if (it != objects_epoch_.end()) epoch = it->second;
+    }
     std::lock_guard lock(state_mu_);
     if (!started_ || stopped_) return;
     asio::post(*ioc_, [this, updates, epoch]() mutable {
@@ -315,7 +325,9 @@ class KubeProviderImpl final : public KubeProvider {
   std::atomic<bool> discovered_{false};
   // Incremented whenever an informer loses sync (events may have been missed).
   std::atomic<uint64_t> epoch_{1};
-  mutable std::atomic<uint64_t> objects_epoch_{kUnsyncedEpoch};
+  // The epoch each thread's last Objects() call saw.
+  mutable std::mutex epochs_mu_;
+  mutable std::map<std::thread::id, uint64_t> objects_epoch_;
 
   std::unique_ptr<asio::steady_timer> coalesce_timer_;
   bool coalesce_armed_ = false;  // executor thread only

@@ -50,9 +50,11 @@ class KubeProvider : public source::Provider {
   //
   // WriteStatus: skips objects whose cached status already equals the desired
   // one, and writes nothing while any informer is resyncing, while this process
-  // is not the leader, or when the update was computed from an older
-  // resourceVersion than the cache now holds (the next on_change recomputes).
-  // It does not wait for the writes: they run on the provider's thread.
+  // is not the leader, when the calling thread's last Objects() was read before
+  // a resync or while unsynced, or when the update's resource_version is older
+  // than the cache's (the next on_change recomputes). Call Objects() and
+  // WriteStatus() from the same thread. It does not wait for the writes: they
+  // run on the provider's thread.
 
   // True when this process may write status and provision proxies: always when
   // leader election is off; otherwise while it holds the Lease.

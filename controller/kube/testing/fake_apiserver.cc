@@ -12,6 +12,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -141,6 +142,7 @@ struct FakeApiServer::Impl {
   std::map<std::string, std::vector<std::string>> watch_rvs;
   std::vector<Patch> patches;
   int unauthorized = 0;
+  int requests = 0;
   int failing = 0;
 
   template <class F>
@@ -206,6 +208,7 @@ struct FakeApiServer::Impl {
   }
 
   Reply Handle(const http::request<http::string_body>& req, bool client_cert) {
+    ++requests;
     if (failing != 0) return Error(failing, "InternalError", "failing on purpose");
     if (!opts.token.empty() && !client_cert &&
         req[http::field::authorization] != "Bearer " + opts.token) {
@@ -480,7 +483,11 @@ FakeApiServer::FakeApiServer(FakeApiServerOptions options)
   m.acceptor.listen();
   port_ = m.acceptor.local_endpoint().port();
   asio::co_spawn(m.ioc, m.Accept(), asio::detached);
-  m.thread = std::thread([&m] { m.ioc.run(); });
+  m.thread = std::thread([&m] {
+    // Calls are posted here even when no connection is open.
+    auto guard = asio::make_work_guard(m.ioc);
+    m.ioc.run();
+  });
 }
 
 FakeApiServer::~FakeApiServer() {
@@ -610,6 +617,10 @@ int FakeApiServer::OpenWatches(const std::string& resource) {
 
 std::vector<std::string> FakeApiServer::WatchResourceVersions(const std::string& resource) {
   return impl_->Call([&] { return impl_->watch_rvs[resource]; });
+}
+
+int FakeApiServer::Requests() {
+  return impl_->Call([&] { return impl_->requests; });
 }
 
 std::vector<FakeApiServer::Patch> FakeApiServer::Patches() {

@@ -94,6 +94,8 @@ class FakeApiServer {
   std::vector<Patch> Patches();
   // Requests answered 401.
   int Unauthorized();
+  // Every request received (including failed ones).
+  int Requests();
 
   // Polls `pred` (on the caller's thread) until true or the deadline; a
   // deadline only bounds how long a failing test waits.
