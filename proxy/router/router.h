@@ -110,7 +110,8 @@ struct Selection {
 class RouteTable {
  public:
   // Validates and compiles `listener` (copied into the table; RE2 patterns compiled once).
-  // Listeners of other protocols compile to an empty table (every Select -> 404).
+  // Only virtual_hosts are compiled: a listener without any (TLS, TCP, UDP) gives an empty
+  // table (every Select -> 404).
   // On error, the status (InvalidArgument) names the virtual host / route at fault; the
   // proxy NACKs the snapshot with it.
   static absl::StatusOr<std::shared_ptr<const RouteTable>> Compile(

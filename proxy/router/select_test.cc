@@ -22,6 +22,32 @@ std::string CatchAll(const std::string& name) {
   return "routes { name: '" + name + "' forward { backends { cluster: 'c' weight: 1 } } }";
 }
 
+// Two virtual hosts, a.com and b.com, each with one catch-all route named after it.
+constexpr char kTwoHosts[] = R"pb(
+  virtual_hosts {
+    name: "a"
+    hostname: "a.com"
+    hosts {
+      hostname: "a.com"
+      routes {
+        name: "a"
+        forward {}
+      }
+    }
+  }
+  virtual_hosts {
+    name: "b"
+    hostname: "b.com"
+    hosts {
+      hostname: "b.com"
+      routes {
+        name: "b"
+        forward {}
+      }
+    }
+  }
+)pb";
+
 TEST(HostWithoutPortTest, Shapes) {
   EXPECT_EQ(HostWithoutPort("foo.com"), "foo.com");
   EXPECT_EQ(HostWithoutPort("Foo.com:8080"), "Foo.com");
@@ -235,30 +261,7 @@ TEST(SelectTest, BadRequests) {
 }
 
 TEST(SelectTest, AbsoluteFormAuthorityWins) {
-  auto t = MustCompile(R"pb(
-    virtual_hosts {
-      name: "a"
-      hostname: "a.com"
-      hosts {
-        hostname: "a.com"
-        routes {
-          name: "a"
-          forward {}
-        }
-      }
-    }
-    virtual_hosts {
-      name: "b"
-      hostname: "b.com"
-      hosts {
-        hostname: "b.com"
-        routes {
-          name: "b"
-          forward {}
-        }
-      }
-    }
-  )pb");
+  auto t = MustCompile(kTwoHosts);
   ASSERT_TRUE(t);
   EXPECT_EQ(Outcome(*t, {.host = "a.com", .target = "http://b.com/x"}), "b");
 }
@@ -503,30 +506,7 @@ TEST(SelectTest, MisdirectedRequests) {
 }
 
 TEST(SelectTest, MisdirectedDetectionOffIgnoresSni) {
-  auto t = MustCompile(R"pb(
-    virtual_hosts {
-      name: "a"
-      hostname: "a.com"
-      hosts {
-        hostname: "a.com"
-        routes {
-          name: "a"
-          forward {}
-        }
-      }
-    }
-    virtual_hosts {
-      name: "b"
-      hostname: "b.com"
-      hosts {
-        hostname: "b.com"
-        routes {
-          name: "b"
-          forward {}
-        }
-      }
-    }
-  )pb");
+  auto t = MustCompile(kTwoHosts);
   ASSERT_TRUE(t);
   EXPECT_EQ(Outcome(*t, {.host = "b.com", .sni = "a.com"}), "b");
 }
