@@ -385,7 +385,7 @@ asio::awaitable<bool> Http1Session<Stream>::Forward(const config::Tables& tables
 
     router::AttemptOutcome outcome;
     bool timed_out = false;
-    upstream_ = fresh_only ? nullptr : worker_.pool().TakeIdle(ep->pool_key);
+    upstream_ = fresh_only ? nullptr : worker_.pool().TakeIdle(ep->pool_key, !replayable);
     fresh_only = false;
     if (!upstream_) {
       upstream::ConnectParams params;

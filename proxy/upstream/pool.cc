@@ -50,7 +50,7 @@ Pool::Pool(asio::io_context& io, metrics::WorkerStats& stats, PoolOptions option
 
 Pool::~Pool() = default;
 
-std::unique_ptr<Connection> Pool::TakeIdle(const std::string& key) {
+std::unique_ptr<Connection> Pool::TakeIdle(const std::string& key, bool check_always) {
   auto it = idle_.find(key);
   if (it == idle_.end()) return nullptr;
   auto& list = it->second;
@@ -62,11 +62,15 @@ std::unique_ptr<Connection> Pool::TakeIdle(const std::string& key) {
     if (now - c->idle_since > options_.max_idle_time) continue;
     // A peer that closed while the connection sat idle shows up as a readable EOF.
     // Plaintext HTTP sends nothing unsolicited, so any byte also means "do not reuse";
-    // TLS may legitimately deliver session tickets, so only EOF counts there.
-    char byte;
-    ssize_t n = ::recv(c->tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    bool alive = (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) || (n > 0 && c->tls() != nullptr);
-    if (!alive) continue;
+    // TLS may legitimately deliver session tickets, so only EOF counts there. A
+    // connection idle for only a moment skips the check (one syscall per request):
+    // a close in that window is caught by the caller's resend-on-fresh-connection.
+    if (check_always || now - c->idle_since > options_.check_after || c->tls() != nullptr) {
+      char byte;
+      ssize_t n = ::recv(c->tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      bool alive = (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) || (n > 0 && c->tls() != nullptr);
+      if (!alive) continue;
+    }
     c->reused = true;
     stats_.upstream_reuses.Inc();
     return c;

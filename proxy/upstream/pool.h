@@ -73,6 +73,8 @@ struct PoolOptions {
   size_t max_idle_per_key = 128;
   std::chrono::milliseconds max_idle_time{60000};
   std::chrono::milliseconds sweep_interval{5000};
+  // Idle longer than this: check for a peer close before reuse.
+  std::chrono::milliseconds check_after{1000};
 };
 
 class Pool {
@@ -81,7 +83,9 @@ class Pool {
   ~Pool();
 
   // An idle pooled connection for `key` that still looks alive, or nullptr.
-  std::unique_ptr<Connection> TakeIdle(const std::string& key);
+  // `check_always`: also check connections idle only briefly (for requests that could
+  // not be resent if the connection turns out to be closed).
+  std::unique_ptr<Connection> TakeIdle(const std::string& key, bool check_always = false);
 
   // Opens a new connection (and TLS handshake with name verification when asked).
   boost::asio::awaitable<std::pair<boost::system::error_code, std::unique_ptr<Connection>>>

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Writes the M1 markdown report from the per-target results of bench/run.sh."""
+import argparse
+import datetime
+import os
+import platform
+import subprocess
+
+
+def parse(s: str) -> dict:
+    rps, per_cpu, p50, p99, errors = s.split()
+    return {"rps": float(rps), "cpu": float(per_cpu), "p50": float(p50), "p99": float(p99),
+            "errors": int(errors)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    for k in ("out", "duration", "runs", "conns", "direct", "gatehouse", "nginx", "haproxy", "router_file"):
+        ap.add_argument("--" + k.replace("_", "-"), required=True)
+    a = ap.parse_args()
+    rows = {k: parse(getattr(a, k)) for k in ("direct", "gatehouse", "nginx", "haproxy")}
+    g = rows["gatehouse"]["cpu"]
+    best_peer = max(rows["nginx"]["cpu"], rows["haproxy"]["cpu"])
+    cpu = ""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip()
+    lines = [
+        "# M1: HTTP/1.1 keep-alive proxy efficiency",
+        "",
+        f"Measured {datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M UTC')} by `make bench` "
+        f"(bench/run.sh) at commit `{commit}` on {os.cpu_count()} CPUs ({cpu}), {platform.system()} "
+        f"{platform.release()}.",
+        "",
+        f"Method (performance.md §7 M1): `wrk -t1 -c{a.conns} -d{a.duration}s` on CPU 0 with the backend "
+        "(nginx `return 200 \"hello, world\\n\"`); each proxy alone on the last CPU with one worker "
+        "(gatehouse `--workers=1` in snapshot-file mode, nginx `worker_processes 1` with upstream "
+        "`keepalive 64`, HAProxy `nbthread 1` with `http-reuse always`); access logs off. "
+        "**req/CPU-s** = requests completed / (utime+stime of the proxy's processes) over the run; "
+        f"median of {a.runs} run(s). The direct row is wrk straight to the backend (CPU of the backend).",
+        "",
+        "| target | req/s | req per CPU-second | vs gatehouse | p50 ms | p99 ms | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, label in (("gatehouse", "gatehouse-proxy"), ("nginx", "nginx 1.22 (proxy)"),
+                        ("haproxy", "HAProxy 2.6"), ("direct", "direct to backend")):
+        r = rows[name]
+        ratio = g / r["cpu"] if r["cpu"] else float("nan")
+        lines.append(f"| {label} | {r['rps']:.0f} | {r['cpu']:.0f} | {ratio:.2f}x | {r['p50']:.3f} | "
+                     f"{r['p99']:.3f} | {r['errors']} |")
+    lines += [
+        "",
+        f"- gatehouse / best of nginx, HAProxy (req per CPU-second): **{g / best_peer:.2f}x** (target ≥ 1.05x)",
+        f"- gatehouse / nginx: {g / rows['nginx']['cpu']:.2f}x; gatehouse / HAProxy: "
+        f"{g / rows['haproxy']['cpu']:.2f}x",
+        f"- gatehouse / direct server: {g / rows['direct']['cpu']:.2f}x (target ≥ 0.55x)",
+        "",
+        "The \"vs gatehouse\" column is gatehouse's req/CPU-s divided by that row's. On a 2-CPU machine the "
+        "load generator and backend share one CPU, so req/s is bounded by them; req per CPU-second is the "
+        "comparable number.",
+    ]
+    router = open(a.router_file).read().strip()
+    if router:
+        lines += ["", "## Route lookup (`bazel run -c opt //proxy/router:router_bench`)", "", "```", router, "```"]
+    with open(a.out, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# `make bench`: M1 of performance.md §7 on this machine. wrk drives HTTP/1.1 keep-alive
+# traffic through gatehouse-proxy (snapshot-file mode, one worker), nginx and HAProxy
+# (one worker/thread each, upstream keep-alive on) to the same nginx backend, and we
+# report requests per proxy-CPU-second and the ratios between them; plus the router's
+# route-lookup benchmark. Writes reports/perf/m1-http1.md. Takes about 2-3 minutes.
+#
+# Environment: DURATION (s, default 10), WARMUP (s, 3), RUNS (1; the median is kept),
+#   CONNS (64), PROXY_BIN (default _out/bin/gatehouse-proxy), OUT (report path),
+#   SKIP_ROUTER_BENCH=1.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-3}
+RUNS=${RUNS:-1}
+CONNS=${CONNS:-64}
+PROXY_BIN=${PROXY_BIN:-$ROOT/_out/bin/gatehouse-proxy}
+OUT=${OUT:-$ROOT/reports/perf/m1-http1.md}
+NCPU=$(nproc)
+# Proxy under test on the last CPU, load generator and backend on the first.
+PROXY_CPU=$((NCPU - 1))
+LOAD_CPU=0
+
+for tool in wrk nginx haproxy taskset python3; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool missing (scripts/setup.sh --bench)" >&2; exit 1; }
+done
+[[ -x $PROXY_BIN ]] || { echo "bench: $PROXY_BIN missing (make build)" >&2; exit 1; }
+
+WORK=$(mktemp -d /tmp/gatehouse-bench.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [[ ${KEEP_WORK:-0} == 1 ]] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+  for _ in $(seq 1 100); do
+    if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null; then return 0; fi
+    sleep 0.05
+  done
+  echo "bench: nothing listening on port $1" >&2
+  return 1
+}
+# utime+stime in clock ticks of a process and all its children (nginx master + worker).
+cpu_ticks() {
+  local total=0 pid
+  for pid in "$@" $(for p in "$@"; do pgrep -P "$p" || true; done); do
+    [[ -r /proc/$pid/stat ]] || continue
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+  done
+  echo "$total"
+}
+
+BACKEND_PORT=$(free_port)
+GH_PORT=$(free_port)
+NGINX_PORT=$(free_port)
+HAPROXY_PORT=$(free_port)
+
+nginx_conf() {  # name body
+  mkdir -p "$WORK/$1"
+  cat >"$WORK/$1/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $WORK/$1/nginx.pid;
+error_log $WORK/$1/error.log warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/$1/body;
+  proxy_temp_path $WORK/$1/proxy;
+  fastcgi_temp_path $WORK/$1/fastcgi;
+  uwsgi_temp_path $WORK/$1/uwsgi;
+  scgi_temp_path $WORK/$1/scgi;
+  keepalive_requests 10000000;
+  $2
+}
+CONF
+}
+
+# Backend: a second nginx answering 13 bytes.
+nginx_conf backend "server { listen 127.0.0.1:$BACKEND_PORT; location / { return 200 \"hello, world\n\"; } }"
+taskset -c $LOAD_CPU nginx -p "$WORK/backend" -c "$WORK/backend/nginx.conf" -e "$WORK/backend/error.log" &
+BACKEND_PID=$!
+PIDS+=("$BACKEND_PID")
+
+# Peers with upstream keep-alive (otherwise the comparison measures reconnects).
+nginx_conf nginx "upstream backend { server 127.0.0.1:$BACKEND_PORT; keepalive 64; }
+  server { listen 127.0.0.1:$NGINX_PORT;
+    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\"; } }"
+taskset -c $PROXY_CPU nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" &
+NGINX_PID=$!
+PIDS+=("$NGINX_PID")
+
+cat >"$WORK/haproxy.cfg" <<CONF
+global
+  nbthread 1
+  maxconn 4000
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:$HAPROXY_PORT
+  default_backend be
+backend be
+  server s1 127.0.0.1:$BACKEND_PORT
+CONF
+taskset -c $PROXY_CPU haproxy -f "$WORK/haproxy.cfg" -db >"$WORK/haproxy.log" 2>&1 &
+HAPROXY_PID=$!
+PIDS+=("$HAPROXY_PID")
+
+cat >"$WORK/snapshot.json" <<JSON
+{"version":"bench","gateway":"bench/gw",
+ "listeners":[{"name":"http","address":"127.0.0.1","port":$GH_PORT,"protocol":"HTTP",
+   "virtualHosts":[{"name":"bench/gw/http","hosts":[{"routes":[
+     {"name":"bench/all","match":{"path":{"type":"PREFIX","value":"/"}},
+      "forward":{"backends":[{"cluster":"bench/backend:80","weight":1}]}}]}]}]}],
+ "clusters":[{"name":"bench/backend:80","endpoints":[{"address":"127.0.0.1","port":$BACKEND_PORT,"ready":true}]}]}
+JSON
+taskset -c $PROXY_CPU "$PROXY_BIN" --snapshot-file="$WORK/snapshot.json" --workers=1 2>"$WORK/gatehouse.log" &
+GH_PID=$!
+PIDS+=("$GH_PID")
+
+for p in $BACKEND_PORT $NGINX_PORT $HAPROXY_PORT $GH_PORT; do wait_port "$p"; done
+
+# run NAME PORT PID...: prints "rps req_per_cpu_s p50 p99 errors"
+run() {
+  local name=$1 port=$2
+  shift 2
+  taskset -c $LOAD_CPU wrk -t1 -c"$CONNS" -d"${WARMUP}s" "http://127.0.0.1:$port/" >/dev/null
+  local results=()
+  for i in $(seq 1 "$RUNS"); do
+    local t0 t1 out
+    t0=$(cpu_ticks "$@")
+    out=$(taskset -c $LOAD_CPU wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "http://127.0.0.1:$port/")
+    t1=$(cpu_ticks "$@")
+    echo "$out" >"$WORK/wrk-$name-$i.txt"
+    results+=("$(python3 "$ROOT/bench/parse_wrk.py" "$WORK/wrk-$name-$i.txt" $((t1 - t0)) "$(getconf CLK_TCK)")")
+  done
+  printf '%s\n' "${results[@]}" | sort -t' ' -k2 -g | sed -n "$(((RUNS + 1) / 2))p"
+}
+
+echo "bench: direct (wrk -> backend)" >&2
+direct=$(run direct "$BACKEND_PORT" "$BACKEND_PID")
+echo "bench: gatehouse" >&2
+gatehouse=$(run gatehouse "$GH_PORT" "$GH_PID")
+echo "bench: nginx" >&2
+nginx=$(run nginx "$NGINX_PORT" "$NGINX_PID")
+echo "bench: haproxy" >&2
+haproxy=$(run haproxy "$HAPROXY_PORT" "$HAPROXY_PID")
+
+router=""
+if [[ ${SKIP_ROUTER_BENCH:-0} != 1 ]]; then
+  echo "bench: router lookup (//proxy/router:router_bench)" >&2
+  router=$(cd "$ROOT" && bazel run -c opt //proxy/router:router_bench -- --benchmark_min_time=0.05 2>/dev/null || true)
+fi
+
+mkdir -p "$(dirname "$OUT")"
+python3 "$ROOT/bench/report.py" --out "$OUT" --duration "$DURATION" --runs "$RUNS" --conns "$CONNS" \
+  --direct "$direct" --gatehouse "$gatehouse" --nginx "$nginx" --haproxy "$haproxy" \
+  --router-file <(printf '%s\n' "$router")
+cat "$OUT"
