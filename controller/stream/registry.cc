@@ -61,14 +61,16 @@ void Registry::Subscribe(const std::string& gateway, const std::string& proxy_id
     ProxyRecord& rec = e.proxies[proxy_id];
     ++rec.streams;
     rec.last_event = ++event_counter_;
-    if (!e.current) return;
-    if (!serving_version.empty() && serving_version == e.current->version()) {
+    // What the proxy already serves counts as ACKed, also when the controller
+    // (restarted) has not published that version yet.
+    if (!serving_version.empty()) {
       rec.acked_version = serving_version;
-      rec.nacked_version.clear();
-      rec.nack_error.clear();
-    } else {
-      sub->Offer(e.current);
+      if (rec.nacked_version == serving_version) {
+        rec.nacked_version.clear();
+        rec.nack_error.clear();
+      }
     }
+    if (e.current && e.current->version() != serving_version) sub->Offer(e.current);
   });
 }
 

@@ -35,6 +35,20 @@ TEST(RegistryTest, OffersCurrentOnSubscribeUnlessAlreadyServed) {
   EXPECT_EQ(reg.State("ns/gw").connected_proxies, 2);
 }
 
+TEST(RegistryTest, AProxyThatConnectsBeforeThePublishKeepsItsVersion) {
+  // A restarted controller: the proxy reconnects first, serving v1, and the
+  // first reconcile then publishes that same v1.
+  Registry reg;
+  FakeSubscriber sub;
+  reg.Subscribe("ns/gw", "p1", &sub, "v1");
+  reg.Publish("ns/gw", Snap("v1"));
+  EXPECT_TRUE(sub.offered.empty());
+  EXPECT_EQ(reg.State("ns/gw").acked_version, "v1");
+  reg.Publish("ns/gw", Snap("v2"));
+  EXPECT_EQ(sub.offered, std::vector<std::string>{"v2"});
+  EXPECT_EQ(reg.State("ns/gw").acked_version, "v1");
+}
+
 TEST(RegistryTest, PublishesOnlyChangedVersionsToTheRightGateway) {
   Registry reg;
   FakeSubscriber a, b;
