@@ -171,8 +171,9 @@ void ValidateListener(Context& ctx, Listener& l, std::string_view owner_kind,
     if (mode != "Terminate") {
       Note(&not_accepted, st::False(st::type::kAccepted, st::reason::kUnsupportedValue,
                                     "HTTPS listeners support only TLS mode Terminate"));
+    } else {
+      terminates = true;
     }
-    terminates = true;
   } else if (l.protocol == Protocol::kTLS) {
     if (mode == "Passthrough") {
       l.passthrough = true;

@@ -1,5 +1,7 @@
 #include "controller/reconcile/reconcile.h"
 
+#include <algorithm>
+
 #include "controller/graph/graph.h"
 #include "controller/resources/resources.h"
 #include "controller/status/status.h"
@@ -16,13 +18,18 @@ Outputs Reconcile(const Inputs& in) {
   }
   graph::Options options;
   options.controller_name = in.controller_name;
-  options.feature_claimed = [](std::string_view f) { return features::IsSupported(f); };
+  std::vector<std::string_view> claimed(features::SupportedFeatures());
+  if (in.claimed_features) claimed.assign(in.claimed_features->begin(), in.claimed_features->end());
+  std::sort(claimed.begin(), claimed.end());
+  options.feature_claimed = [&claimed](std::string_view f) {
+    return std::binary_search(claimed.begin(), claimed.end(), f);
+  };
   graph::Graph g = graph::Build(res, options);
 
   status::StatusOptions sopt;
   sopt.controller_name = in.controller_name;
   sopt.now = in.now;
-  sopt.supported_features = features::SupportedFeatures();
+  sopt.supported_features = claimed;
   for (const graph::Gateway& gw : g.gateways) {
     std::string key = gw.Key();
     status::GatewayProgramming& p = sopt.programming[key];

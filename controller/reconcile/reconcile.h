@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,9 @@ struct Inputs {
   // When true, listeners bind to the Gateway's status addresses; otherwise they
   // bind to all addresses (address "").
   bool bind_to_gateway_addresses = true;
+  // When set, the conformance features Gatehouse claims, instead of the feature
+  // registry's (tests use it to pin behaviour that depends on a claim).
+  std::optional<std::vector<std::string>> claimed_features;
 };
 
 struct Outputs {

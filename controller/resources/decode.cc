@@ -58,7 +58,7 @@ void DecodeMeta(const json::object& o, ObjectBase& base) {
   Path p(&root, "metadata");
   ObjectMeta& m = base.meta;
   m.name = GetStringOr(*md, "name", p, "");
-  if (m.name.empty()) Fail(p, "metadata.name is missing");
+  if (m.name.empty()) Fail(p, "name is missing");
   m.ns = GetStringOr(*md, "namespace", p, "");
   m.uid = GetStringOr(*md, "uid", p, "");
   m.resource_version = GetStringOr(*md, "resourceVersion", p, "");

@@ -43,6 +43,7 @@ void Substitute(json::value& v) {
   if (v.is_string()) {
     std::string_view s = v.get_string();
     if (s == "{GATEWAY_CLASS_NAME}") v = "gatehouse";
+    if (s == "{GATEWAY_CONTROLLER_NAME}") v = "gatehouse.dev/gateway-controller";
     if (s == "PLACEHOLDER_USABLE_ADDRS") v = "192.0.2.20";
     if (s == "PLACEHOLDER_UNUSABLE_ADDRS") v = "198.51.100.1";
   } else if (v.is_array()) {
@@ -80,6 +81,9 @@ void ParseControl(const json::object& doc, Case& c, bool& use_base) {
       c.inputs.bind_to_gateway_addresses = b->get_bool();
     }
     c.inputs.now = Str(o, "now", c.inputs.now);
+    if (const auto* f = o.if_contains("features"); f && f->is_array()) {
+      for (const auto& name : f->get_array()) c.inputs.claimed_features->emplace_back(name.as_string());
+    }
   }
   if (const auto* infra = doc.if_contains("infra"); infra && infra->is_object()) {
     c.default_infra = false;
@@ -106,6 +110,8 @@ void ParseControl(const json::object& doc, Case& c, bool& use_base) {
 Case LoadCase(const fs::path& in_path) {
   Case c;
   c.inputs.now = "2024-06-01T00:00:00Z";
+  // Goldens do not follow the feature registry: a case lists what it claims.
+  c.inputs.claimed_features.emplace();
   auto docs = resources::YamlToJson(ReadFile(in_path));
   EXPECT_TRUE(docs.ok()) << docs.status();
   bool use_base = true;
