@@ -132,7 +132,9 @@ std::string ModifyPath(const config::v1::PathModifier& modifier, std::string_vie
     case config::v1::PathModifier::kReplacePrefixMatch: {
       // Match against the prefix in the same normal form the route matched with.
       std::string scratch;
-      NormalizedPath prefix = NormalizePath(modifier.matched_prefix(), scratch);
+      std::string_view matched =
+          modifier.matched_prefix().empty() ? std::string_view("/") : modifier.matched_prefix();
+      NormalizedPath prefix = NormalizePath(matched, scratch);
       if (!prefix.ok) return std::string(path);
       return ReplacePathPrefix(path, prefix.path, modifier.replace_prefix_match());
     }

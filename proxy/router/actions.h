@@ -68,7 +68,7 @@ Redirect BuildRedirect(const config::v1::RedirectAction& action, const RedirectI
 // ---- URL rewrite ------------------------------------------------------------------------
 
 // Applies a PathModifier to `path` (full replacement, or ReplacePathPrefix with
-// modifier.matched_prefix). Returns `path` unchanged when no modifier is set.
+// modifier.matched_prefix, "" meaning "/"). Returns `path` unchanged when no modifier is set.
 std::string ModifyPath(const config::v1::PathModifier& modifier, std::string_view path);
 
 struct UrlRewriteResult {

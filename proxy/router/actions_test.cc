@@ -124,6 +124,9 @@ TEST(BuildRedirectTest, ConformanceCases) {
        "http", 80, "/path-and-host", "http://example.org/replacement-prefix", 301},
       {"path { replace_prefix_match: '/' matched_prefix: '/strip' }", "http", 80, "/strip/x",
        "http://example.org/x", 302},
+      // No matched prefix (only possible without CRD validation): treated as "/".
+      {"path { replace_prefix_match: '/base' }", "http", 80, "/x", "http://example.org/base/x",
+       302},
   };
   for (const auto& c : cases) {
     RedirectInput in;

@@ -110,8 +110,11 @@ absl::Status CheckPathModifier(std::string_view where, const config::v1::PathMod
           return s;
         }
       }
-      return CheckPathValue(where, "matched_prefix (needed by replace_prefix_match)",
-                            m.matched_prefix());
+      // Empty means "/": the API allows ReplacePrefixMatch only with a PathPrefix match, but
+      // a source without CRD validation may still send one; rewriting from "/" is harmless,
+      // NACKing the whole snapshot for it is not.
+      if (m.matched_prefix().empty()) return absl::OkStatus();
+      return CheckPathValue(where, "matched_prefix", m.matched_prefix());
     case config::v1::PathModifier::MODIFIER_NOT_SET:
       return absl::OkStatus();
   }
@@ -327,10 +330,11 @@ bool AddHost(HostIndex& index_map, const std::string& hostname, uint32_t index) 
 auto OrderKey(const Route& r) {
   const auto& m = r.match();
   int type = m.path().type() == PathMatch::EXACT ? 0 : 1;
-  std::string_view v = m.path().value();
-  while (v.size() > 1 && v.back() == '/') v.remove_suffix(1);
-  if (v == "/") v = "";
-  long prefix_len = type == 1 ? -static_cast<long>(v.size()) : 0;
+  // The spec counts the characters of the value as written (the controller does too), so
+  // "/a/" and "/ab" tie; they never match the same path, so either order is right.
+  // An empty prefix means "/" (the API default).
+  size_t len = std::max<size_t>(m.path().value().size(), 1);
+  long prefix_len = type == 1 ? -static_cast<long>(len) : 0;
   return std::make_tuple(type, prefix_len, m.method().empty() ? 1 : 0, -m.headers_size(),
                          -m.query_params_size());
 }

@@ -74,8 +74,10 @@ TEST(CompileTest, RejectsInvalidConfig) {
       {"redirect port", WithRoute(R"(redirect { port: 70000 })"), "redirect port 70000"},
       {"redirect hostname", WithRoute(R"(redirect { hostname: "Bad_Host" })"),
        "invalid redirect hostname"},
-      {"prefix rewrite without prefix",
-       WithRoute(R"(redirect { path { replace_prefix_match: "/x" } })"), "matched_prefix"},
+
+      {"bad matched prefix",
+       WithRoute(R"(redirect { path { replace_prefix_match: "/x" matched_prefix: "p" } })"),
+       "matched_prefix \"p\" does not start"},
       {"full path not absolute", WithRoute(R"(redirect { path { replace_full_path: "x" } })"),
        "replace_full_path \"x\""},
       {"direct response status", WithRoute(R"(direct_response { status: 42 })"),
@@ -261,7 +263,7 @@ TEST(CheckRouteOrderTest, AcceptsSpecOrder) {
     }
     routes {
       name: "tie"
-      match { path { value: "/a/" } }
+      match { path { value: "/b" } }
     }
     routes {
       name: "root"
@@ -270,6 +272,22 @@ TEST(CheckRouteOrderTest, AcceptsSpecOrder) {
     routes { name: "default" }
   )pb");
   EXPECT_TRUE(CheckRouteOrder(group).ok()) << CheckRouteOrder(group);
+}
+
+TEST(CheckRouteOrderTest, PrefixLengthCountsCharactersAsWritten) {
+  // Like the controller: "/a/" and "/ab" both have 3 characters, so either order passes.
+  for (const char* text : {
+           R"pb(routes { match { path { value: "/a/" } } }
+                routes { match { path { value: "/ab" } } })pb",
+           R"pb(routes { match { path { value: "/ab" } } }
+                routes { match { path { value: "/a/" } } })pb",
+       }) {
+    EXPECT_TRUE(CheckRouteOrder(ParseText<config::v1::HostRoutes>(text)).ok()) << text;
+  }
+  EXPECT_FALSE(CheckRouteOrder(ParseText<config::v1::HostRoutes>(
+                                   R"pb(routes { match { path { value: "/b" } } }
+                                        routes { match { path { value: "/a/" } } })pb"))
+                   .ok());
 }
 
 TEST(CheckRouteOrderTest, RejectsEachViolation) {

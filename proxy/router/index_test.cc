@@ -27,10 +27,7 @@ std::string RandomPath(std::mt19937& rng, bool allow_trailing_slash, int min_seg
 auto Key(const config::v1::Route& r) {
   const auto& m = r.match();
   int type = m.path().type() == PathMatch::EXACT ? 0 : 1;
-  std::string v = m.path().value();
-  while (v.size() > 1 && v.back() == '/') v.pop_back();
-  if (v == "/") v.clear();
-  long len = type == 1 ? -static_cast<long>(v.size()) : 0;
+  long len = type == 1 ? -static_cast<long>(std::max<size_t>(m.path().value().size(), 1)) : 0;
   return std::make_tuple(type, len, m.method().empty() ? 1 : 0, -m.headers_size(),
                          -m.query_params_size());
 }

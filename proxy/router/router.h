@@ -33,22 +33,25 @@ namespace gatehouse::router {
 // Routes inside a group must already be sorted by the spec's precedence (HTTPRoute
 // "matches" docs), which the router relies on and does not re-sort:
 //   1. Exact path before any PathPrefix;
-//   2. PathPrefix by length of the (trailing-slash-trimmed) value, longest first;
+//   2. PathPrefix by number of characters in the value, longest first;
 //   3. a route with a method match before one without;
 //   4. more header matches first;
 //   5. more query param matches first;
 //   6. then creation time / namespace+name / rule order (not visible here).
-// RegularExpression path matches are implementation-specific in the spec; the router
-// accepts them anywhere and the order check skips them. In debug builds (!NDEBUG),
+// RegularExpression path matches are implementation-specific in the spec (the controller
+// puts them after Exact and before PathPrefix); the router accepts them anywhere and the
+// order check skips them. In debug builds (!NDEBUG),
 // Compile() rejects a group that violates 1-5 (see CheckRouteOrder); release builds trust
 // the controller.
 //
 // Validation (every build) rejects: unknown enum values, bad RE2 patterns, path values
 // that do not start with '/', hostnames that are not ""/"foo.com"/"*.foo.com" (lowercase
 // DNS labels), empty or invalid header / query param names, redirect status codes other
-// than 301/302/303/307/308, redirect ports > 65535, schemes other than http/https,
-// ReplacePrefixMatch without a matched_prefix, routes without an action, and RequestMirror
-// fractions with numerator > denominator. The message names the virtual host and route.
+// than 301/302/303/307/308, redirect ports > 65535, schemes other than http/https, path
+// modifier values not starting with '/', routes without an action, filters without a type,
+// RequestMirror without a cluster or with a fraction above 1, and header modifier names /
+// values that cannot go on the wire. The message names the listener, virtual host, host
+// group and route.
 
 // Why Select did not pick a route.
 enum class SelectResult : uint8_t {
