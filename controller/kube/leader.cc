@@ -59,9 +59,12 @@ json::object LeaderElector::Lease(const std::string& resource_version, json::obj
           {"spec", std::move(spec)}};
 }
 
-void LeaderElector::SetLeader(bool leader) {
+void LeaderElector::SetLeader(bool leader, bool released) {
   if (leader_.exchange(leader) == leader) return;
-  if (leader) {
+  if (released) {
+    log::Info("released lease", {{"lease", options_.ns + "/" + options_.name},
+                                 {"identity", options_.identity}});
+  } else if (leader) {
     log::Info("became leader", {{"lease", options_.ns + "/" + options_.name},
                                 {"identity", options_.identity}});
   } else {
@@ -174,7 +177,7 @@ asio::awaitable<void> LeaderElector::Release() {
           "application/json");
     }
   }
-  SetLeader(false);
+  SetLeader(false, /*released=*/true);
 }
 
 }  // namespace gatehouse::kube

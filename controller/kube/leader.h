@@ -45,7 +45,7 @@ class LeaderElector {
   enum class Attempt { kHeld, kHeldByOther, kFailed };
   boost::asio::awaitable<Attempt> TryAcquireOrRenew();
   std::string LeasePath() const;
-  void SetLeader(bool leader);
+  void SetLeader(bool leader, bool released = false);
   boost::json::object Lease(const std::string& resource_version, boost::json::object spec) const;
 
   std::shared_ptr<ApiClient> client_;

@@ -39,7 +39,7 @@ struct KubeOptions {
   std::chrono::milliseconds backoff_min{100};
   std::chrono::milliseconds backoff_max{30000};
   // How often discovery is repeated so kinds whose CRDs appear later get watched.
-  std::chrono::seconds rediscovery_interval{30};
+  std::chrono::milliseconds rediscovery_interval{30000};
 };
 
 class KubeProvider : public source::Provider {

@@ -311,6 +311,27 @@ TEST(KubeProviderTest, WatchesOnlyServedGatewayKindsAndVersions) {
   core_only->Stop();
 }
 
+TEST(KubeProviderTest, WatchesGatewayKindsWhoseCrdsAppearLater) {
+  FakeApiServerOptions so;
+  so.gateway_versions = {};
+  FakeApiServer server(so);
+  server.Put("services", Object("v1", "Service", "a", "svc"));
+  KubeOptions o = FastOptions(server.url());
+  o.rediscovery_interval = std::chrono::milliseconds(50);
+  auto provider = Make(o);
+  Recorder rec;
+  rec.Attach(provider.get());
+  ASSERT_TRUE(FakeApiServer::WaitFor([&] { return rec.Calls() >= 1; }));
+  EXPECT_EQ(server.ListCount("gateways"), 0);
+
+  server.Put("gateways", Object("gateway.networking.k8s.io/v1", "Gateway", "a", "gw"));
+  server.SetGatewayVersions({"v1"});
+  ASSERT_TRUE(FakeApiServer::WaitFor([&] { return rec.Seen().back() == 2; }));
+  EXPECT_TRUE(provider->HasSynced());
+  EXPECT_EQ(server.ListCount("gateways"), 1);
+  provider->Stop();
+}
+
 TEST(KubeProviderTest, BearerToken) {
   FakeApiServerOptions so;
   so.token = "s3cret";

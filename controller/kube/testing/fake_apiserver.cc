@@ -592,6 +592,10 @@ void FakeApiServer::SendRawWatchLine(const std::string& resource, const std::str
   impl_->Call([&] { impl_->Send(resource, line + "\n"); });
 }
 
+void FakeApiServer::SetGatewayVersions(std::vector<std::string> versions) {
+  impl_->Call([&] { impl_->opts.gateway_versions = std::move(versions); });
+}
+
 void FakeApiServer::SetFailing(int http_status) {
   impl_->Call([&] {
     impl_->failing = http_status;

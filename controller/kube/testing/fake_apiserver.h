@@ -82,6 +82,8 @@ class FakeApiServer {
   void DropConnections();
   // Sends one raw line on the open watches of `resource`.
   void SendRawWatchLine(const std::string& resource, const std::string& line);
+  // Changes the served Gateway API versions (as installing CRDs does).
+  void SetGatewayVersions(std::vector<std::string> versions);
   // Non-zero: every request is answered with this HTTP status (and open
   // watches are dropped). Zero: normal service.
   void SetFailing(int http_status);
