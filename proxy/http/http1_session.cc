@@ -229,105 +229,16 @@ asio::awaitable<bool> Http1Session<Stream>::HandleRequest() {
   }
   if (listener_ == nullptr || !listener_->routes) co_return co_await Reply(503, "no configuration\n", false);
 
-  router::Request rr;
-  rr.method = req.method_string();
-  rr.authority = req[bhttp::field::host];
-  rr.target = req.target();
-  rr.sni = info_.sni;
-  router::ConstBeastHeaders match_headers(req.base());
-  router::Selection sel = listener_->routes->Select(rr, match_headers, scratch_);
-  if (!sel.routed()) {
-    int status = sel.HttpStatus();
-    std::string_view text = status == 404   ? "no route\n"
-                            : status == 421 ? "misdirected request\n"
-                                            : "bad request\n";
-    co_return co_await Reply(status, text, client_keep_alive && status != 400);
+  RequestContext ctx;
+  ctx.scheme = info_.scheme;
+  ctx.sni = info_.sni;
+  ctx.listener_port = runtime_->key().port;
+  Plan plan = MakePlan(*tables_, *listener_, req.base(), ctx, scratch_, worker_.Random());
+  if (plan.kind == Plan::Kind::kReply) {
+    co_return co_await Reply(plan.status, plan.body, client_keep_alive && !plan.close, &plan.response,
+                             plan.headers);
   }
-  const pb::Route& route = *sel.route;
-
-  ResponsePlan plan;
-  router::UrlRewriteResult rewrite;
-  router::BeastHeaders headers(req.base());
-  auto apply_filters = [&](const google::protobuf::RepeatedPtrField<pb::HttpFilter>& filters) {
-    for (const auto& f : filters) {
-      switch (f.filter_case()) {
-        case pb::HttpFilter::kRequestHeaderModifier:
-          router::ApplyHeaderModifier(f.request_header_modifier(), headers);
-          break;
-        case pb::HttpFilter::kResponseHeaderModifier:
-          plan.response_modifiers.push_back(&f.response_header_modifier());
-          break;
-        case pb::HttpFilter::kUrlRewrite: {
-          auto r = router::ApplyUrlRewrite(f.url_rewrite(), sel.path, sel.query, sel.has_query);
-          if (!r.host.empty()) rewrite.host = std::move(r.host);
-          if (!r.target.empty()) rewrite.target = std::move(r.target);
-          break;
-        }
-        case pb::HttpFilter::kRequestMirror:
-          plan.mirrors.push_back(&f.request_mirror());
-          break;
-        case pb::HttpFilter::kCors:
-          plan.cors = &f.cors();
-          break;
-        default:
-          break;
-      }
-    }
-  };
-
-  // Everything that reads the Selection's views into the request happens before the
-  // request's fields are modified.
-  if (route.has_redirect()) {
-    router::RedirectInput in;
-    in.scheme = info_.scheme;
-    in.host = sel.host;
-    in.listener_port = runtime_->key().port;
-    in.path = sel.path;
-    in.query = sel.query;
-    in.has_query = sel.has_query;
-    router::Redirect redirect = router::BuildRedirect(route.redirect(), in);
-    apply_filters(route.filters());
-    std::vector<std::pair<std::string, std::string>> location;
-    location.emplace_back("Location", std::move(redirect.location));
-    co_return co_await Reply(redirect.status, "", client_keep_alive, &plan, location);
-  }
-
-  if (auto origin = req.find(bhttp::field::origin); origin != req.end()) plan.origin = origin->value();
-  bool preflight = false;
-  for (const auto& f : route.filters()) {
-    if (f.has_cors() && router::IsCorsPreflight(req.method_string(), match_headers)) preflight = true;
-  }
-  if (preflight) {
-    const pb::Cors* cors = nullptr;
-    for (const auto& f : route.filters()) {
-      if (f.has_cors()) cors = &f.cors();
-    }
-    bhttp::fields extra_fields;
-    router::BeastHeaders extra_headers(extra_fields);
-    unsigned status = router::CorsPreflight(*cors, match_headers, extra_headers);
-    std::vector<std::pair<std::string, std::string>> extra;
-    for (const auto& f : extra_fields) extra.emplace_back(f.name_string(), f.value());
-    co_return co_await Reply(status, "", client_keep_alive, nullptr, extra);
-  }
-
-  apply_filters(route.filters());
-  if (route.has_direct_response()) {
-    co_return co_await Reply(route.direct_response().status(), route.direct_response().body(),
-                             client_keep_alive, &plan);
-  }
-  if (!route.has_forward()) co_return co_await Reply(500, "route has no action\n", client_keep_alive, &plan);
-
-  const pb::WeightedBackend* backend = router::ChooseBackend(route.forward(), worker_.Random());
-  if (router::BackendIsInvalid(backend)) {
-    co_return co_await Reply(500, "invalid backend\n", client_keep_alive, &plan);
-  }
-  apply_filters(backend->filters());
-  const config::ClusterTable* cluster = tables_->FindCluster(backend->cluster());
-  if (cluster == nullptr) co_return co_await Reply(500, "unknown cluster\n", client_keep_alive, &plan);
-
-  if (!rewrite.host.empty()) req.set(bhttp::field::host, rewrite.host);
-  if (!rewrite.target.empty()) req.target(rewrite.target);
-  co_return co_await Forward(*tables_, route, *cluster, plan, client_keep_alive);
+  co_return co_await Forward(*tables_, *plan.route, *plan.cluster, plan.response, client_keep_alive);
 }
 
 template <class Stream>
@@ -538,9 +449,7 @@ asio::awaitable<bool> Http1Session<Stream>::RelayResponse(Up& up, upstream::Conn
   const bool upgraded = status == 101;
 
   RemoveHopByHop(res.base(), upgraded);
-  router::BeastHeaders headers(res.base());
-  for (const auto* m : plan.response_modifiers) router::ApplyHeaderModifier(*m, headers);
-  if (plan.cors != nullptr && !plan.origin.empty()) router::AddCorsResponseHeaders(*plan.cors, plan.origin, headers);
+  ApplyResponseFilters(plan, res.base());
 
   bool keep = client_keep_alive && parser_->is_done() && !draining_ && !runtime_->draining();
   if (!upgraded) {

@@ -15,6 +15,7 @@
 #include <boost/beast/http/parser.hpp>
 
 #include "proxy/config/tables.h"
+#include "proxy/http/request_plan.h"
 #include "proxy/listener/worker.h"
 #include "proxy/upstream/pool.h"
 
@@ -28,14 +29,6 @@ struct ConnectionInfo {
   const char* scheme = "http";
   std::string sni;  // HTTPS: the SNI the client sent (lowercase)
   std::shared_ptr<config::ServerTlsContext> tls_context;  // keeps the ALPN callback alive
-};
-
-// The filters of a route and its chosen backend that act after the request is sent.
-struct ResponsePlan {
-  std::vector<const pb::HeaderModifier*> response_modifiers;
-  std::vector<const pb::RequestMirror*> mirrors;
-  const pb::Cors* cors = nullptr;
-  std::string origin;  // the request's Origin when cors is set
 };
 
 template <class Stream>
