@@ -29,16 +29,18 @@ ETCD_CLIENT=$(free_port); ETCD_PEER=$(free_port); API=$(free_port)
 
 cd "$W"
 ossl() { openssl "$@" 2>/dev/null; }
-ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
-  -keyout ca.key -out ca.crt -subj "/CN=gatehouse-kube-test-ca"
-sign() { # name subject extensions
-  ossl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$1.key" -out "$1.csr" -subj "$2"
-  printf '%s\n' "$3" >"$1.ext"
-  ossl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 1 -out "$1.crt" -extfile "$1.ext"
+# OpenSSL 3's `req -x509 -CA` issues a CA-signed certificate in one step.
+cert() { # name subject [-CA ca.crt -CAkey ca.key] [-addext ...]...
+  local name=$1 subject=$2
+  shift 2
+  ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+    -keyout "$name.key" -out "$name.crt" -subj "$subject" "$@"
 }
-sign apiserver "/CN=kube-apiserver" "subjectAltName=IP:127.0.0.1,DNS:localhost
-extendedKeyUsage=serverAuth"
-sign admin "/O=system:masters/CN=admin" "extendedKeyUsage=clientAuth"
+cert ca "/CN=gatehouse-kube-test-ca"
+cert apiserver "/CN=kube-apiserver" -CA ca.crt -CAkey ca.key \
+  -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -addext "extendedKeyUsage=serverAuth"
+cert admin "/O=system:masters/CN=admin" -CA ca.crt -CAkey ca.key \
+  -addext "extendedKeyUsage=clientAuth"
 ossl genrsa -out sa.key 2048
 ossl rsa -in sa.key -pubout -out sa.pub
 cat >kubeconfig <<KC
