@@ -31,7 +31,11 @@ void Registry::Publish(const std::string& gateway, SnapshotPtr snapshot) {
   Mutate(gateway, [&](Entry& e) {
     if (e.current && e.current->version() == snapshot->version()) return;
     e.current = snapshot;
-    for (Subscriber* sub : e.subscribers) sub->Offer(snapshot);
+    for (auto& [sub, has] : e.subscribers) {
+      if (has == snapshot->version()) continue;
+      has = snapshot->version();
+      sub->Offer(snapshot);
+    }
   });
 }
 
@@ -57,7 +61,8 @@ void Registry::Remove(const std::string& gateway) {
 void Registry::Subscribe(const std::string& gateway, const std::string& proxy_id, Subscriber* sub,
                          const std::string& serving_version) {
   Mutate(gateway, [&](Entry& e) {
-    e.subscribers.insert(sub);
+    std::string& has = e.subscribers[sub];
+    has = serving_version;
     ProxyRecord& rec = e.proxies[proxy_id];
     ++rec.streams;
     rec.last_event = ++event_counter_;
@@ -70,7 +75,10 @@ void Registry::Subscribe(const std::string& gateway, const std::string& proxy_id
         rec.nack_error.clear();
       }
     }
-    if (e.current && e.current->version() != serving_version) sub->Offer(e.current);
+    if (e.current && e.current->version() != serving_version) {
+      has = e.current->version();
+      sub->Offer(e.current);
+    }
   });
 }
 

@@ -8,7 +8,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -80,7 +79,8 @@ class Registry {
   };
   struct Entry {
     SnapshotPtr current;
-    std::set<Subscriber*> subscribers;
+    // Each stream with the version it was last offered (or already served).
+    std::map<Subscriber*, std::string> subscribers;
     std::map<std::string, ProxyRecord> proxies;
   };
 
