@@ -139,9 +139,19 @@ asio::awaitable<void> LeaderElector::Run() {
   std::mt19937 rng(std::random_device{}());
   std::uniform_real_distribution<double> jitter(1.0, 1.2);
   auto last_renew = std::chrono::steady_clock::now();
+  bool failing = false;
   for (;;) {
     const Attempt a = co_await TryAcquireOrRenew();
     const auto now = std::chrono::steady_clock::now();
+    // Logged on the transition only: a missing RBAC rule would fail every tick.
+    if ((a == Attempt::kFailed) != failing) {
+      failing = a == Attempt::kFailed;
+      if (failing) {
+        log::Warn("lease request failing", {{"lease", options_.ns + "/" + options_.name}});
+      } else {
+        log::Info("lease requests work again", {{"lease", options_.ns + "/" + options_.name}});
+      }
+    }
     if (a == Attempt::kHeld) {
       last_renew = now;
       SetLeader(true);
