@@ -14,21 +14,15 @@
 
 #include "controller/infra/host_provisioner.h"
 #include "controller/infra/provisioner.h"
+#include "controller/infra/test_util.h"
 
 namespace gatehouse::infra {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::Alive;
+using testing::Eventually;
 namespace fs = std::filesystem;
-
-bool Eventually(const std::function<bool()>& cond) {
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return cond();
-}
 
 // A stand-in for gatehouse-proxy: records its pid and arguments, then sleeps.
 class FakeProxy {
@@ -65,8 +59,6 @@ class FakeProxy {
   std::string dir_;
   std::string binary_;
 };
-
-bool Alive(pid_t pid) { return ::kill(pid, 0) == 0; }
 
 HostOptions Options(const FakeProxy& fake, const std::string& pool) {
   return HostOptions{.proxy_binary = fake.binary(),

@@ -13,22 +13,14 @@
 
 #include <gtest/gtest.h>
 
+#include "controller/infra/test_util.h"
+
 namespace gatehouse::infra {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Polls `cond` for up to 10 s.
-bool Eventually(const std::function<bool()>& cond) {
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return cond();
-}
-
-bool Alive(pid_t pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
+using testing::Alive;
+using testing::Eventually;
 
 std::string TempPath(const std::string& name) {
   const char* base = std::getenv("TEST_TMPDIR");
