@@ -248,6 +248,8 @@ void AppendRoutes(const graph::Graph& g, const graph::Route& route, std::vector<
 
 void SortByPrecedence(std::vector<SortableRoute>& routes) {
   std::stable_sort(routes.begin(), routes.end(), [](const SortableRoute& a, const SortableRoute& b) {
+    if (a.host_rank != b.host_rank) return a.host_rank < b.host_rank;
+    if (a.host_length != b.host_length) return a.host_length > b.host_length;
     if (a.path_rank != b.path_rank) return a.path_rank < b.path_rank;
     if (a.path_length != b.path_length) return a.path_length > b.path_length;
     if (a.has_method != b.has_method) return a.has_method;

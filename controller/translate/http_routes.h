@@ -13,6 +13,10 @@ namespace gatehouse::translate {
 // A snapshot route with what it takes to order it among the others.
 struct SortableRoute {
   gatehouse::config::v1::Route route;
+  // The route's own hostname behind the effective one: exact before wildcard
+  // before none, longer first (GatewayRouteHostnameIntersectionPrecedence).
+  int host_rank = 2;
+  size_t host_length = 0;
   int path_rank = 0;       // exact, regex, prefix
   size_t path_length = 0;  // longer first
   bool has_method = false;
@@ -26,8 +30,9 @@ struct SortableRoute {
 // Appends the routes of every valid rule of `route`.
 void AppendRoutes(const graph::Graph& g, const graph::Route& route, std::vector<SortableRoute>& out);
 
-// Sorts by precedence: path kind and length, method, header count, query count,
-// then the oldest route, namespace/name, rule and match order.
+// Sorts by precedence: the route's own hostname, path kind and length, method,
+// header count, query count, then the oldest route, namespace/name, rule and
+// match order.
 void SortByPrecedence(std::vector<SortableRoute>& routes);
 
 }  // namespace gatehouse::translate

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "controller/graph/hostname.h"
 #include "controller/translate/http_routes.h"
 
 namespace gatehouse::translate {
@@ -84,6 +85,20 @@ std::vector<const graph::Attachment*> OldestFirst(const graph::Listener& l) {
   return out;
 }
 
+// The most specific of the route's own hostnames that yields `effective` on a
+// listener: (0 exact | 1 wildcard | 2 none, length).
+std::pair<int, size_t> OriginalHostname(const std::string& listener,
+                                        const std::vector<std::string>& route_hostnames,
+                                        const std::string& effective) {
+  std::pair<int, size_t> best{2, 0};
+  for (const std::string& r : route_hostnames) {
+    if (graph::IntersectHostnames(listener, r) != effective) continue;
+    std::pair<int, size_t> rank{r.rfind("*.", 0) == 0 ? 1 : 0, r.size()};
+    if (rank.first < best.first || (rank.first == best.first && rank.second > best.second)) best = rank;
+  }
+  return best;
+}
+
 class Builder {
  public:
   Builder(const graph::Graph& g, const graph::Gateway& gw) : g_(g), gw_(gw) {}
@@ -160,8 +175,13 @@ class Builder {
       AppendRoutes(g_, *a.route, routes);
       for (const SortableRoute& s : routes) UseRoute(s.route);
       for (const std::string& h : a.hostnames) {
+        auto [rank, length] = OriginalHostname(l.hostname, a.route->res->hostnames, h);
         auto& list = by_host[h];
-        list.insert(list.end(), routes.begin(), routes.end());
+        for (const SortableRoute& s : routes) {
+          list.push_back(s);
+          list.back().host_rank = rank;
+          list.back().host_length = length;
+        }
       }
     }
     for (auto& [host, routes] : by_host) {
@@ -191,8 +211,22 @@ class Builder {
     }
   }
 
+  // TLSRoutes that share an SNI name are ordered like HTTPRoutes: by their own
+  // hostname's specificity, then age (the proxy takes the first match).
   void AddTlsRoutes(const graph::Listener& l, cfg::Listener* out) {
-    for (const graph::Attachment* a : OldestFirst(l)) {
+    std::vector<const graph::Attachment*> order = OldestFirst(l);
+    auto specificity = [&](const graph::Attachment* a) {
+      std::pair<int, size_t> best{2, 0};
+      for (const std::string& h : a->hostnames) {
+        auto rank = OriginalHostname(l.hostname, a->route->res->hostnames, h);
+        if (rank.first < best.first || (rank.first == best.first && rank.second > best.second)) best = rank;
+      }
+      return std::make_pair(best.first, -static_cast<int64_t>(best.second));
+    };
+    std::stable_sort(order.begin(), order.end(), [&](const graph::Attachment* a, const graph::Attachment* b) {
+      return specificity(a) < specificity(b);
+    });
+    for (const graph::Attachment* a : order) {
       auto* r = out->add_tls_routes();
       r->set_name(a->route->Key());
       for (const std::string& h : a->hostnames) {
