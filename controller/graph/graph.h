@@ -77,6 +77,11 @@ struct Listener {
   bool Usable() const { return accepted && !conflicted; }
   // Goes into the snapshot.
   bool Programmable() const { return Usable() && certificates_ok; }
+  // status.supportedKinds: none while the listener is not accepted (the kinds
+  // still decide attachment, which listener status does not affect).
+  std::vector<resources::RouteGroupKind> StatusKinds() const {
+    return Usable() ? supported_kinds : std::vector<resources::RouteGroupKind>{};
+  }
   // "namespace/owner/section": the virtual host name in snapshots.
   std::string QualifiedName() const;
   // Accepted, ResolvedRefs and Conflicted (Programmed is added at status time).

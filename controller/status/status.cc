@@ -97,7 +97,7 @@ json::array ListenerStatuses(const std::deque<graph::Listener>& listeners,
     const json::object* prev = FindByField(previous, "name", l.Name());
     json::object s;
     s["name"] = l.Name();
-    s["supportedKinds"] = Kinds(l.supported_kinds);
+    s["supportedKinds"] = Kinds(l.StatusKinds());
     s["attachedRoutes"] = l.attached_routes;
     s["conditions"] = MergeConditions(conds, ConditionsOf(prev), generation, now);
     out.push_back(std::move(s));
