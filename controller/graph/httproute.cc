@@ -7,6 +7,8 @@
 
 #include "controller/graph/build_context.h"
 #include "controller/graph/duration.h"
+#include "controller/graph/hostname.h"
+#include "controller/graph/values.h"
 
 namespace gatehouse::graph::internal {
 
@@ -32,7 +34,13 @@ bool CompilesAsRE2(const std::string& pattern) {
 void CheckStringMatches(const std::vector<resources::StringMatch>& ms, std::string_view what,
                         std::optional<Problem>* problem) {
   for (const auto& m : ms) {
-    if (m.name.empty()) Note(problem, st::reason::kUnsupportedValue, std::string(what) + " match without a name");
+    bool header = what == "Header";
+    if (header ? !IsHeaderName(m.name) : m.name.empty()) {
+      Note(problem, st::reason::kUnsupportedValue, std::string(what) + " name \"" + m.name + "\" is not valid");
+    }
+    if (!IsHeaderValue(m.value)) {
+      Note(problem, st::reason::kUnsupportedValue, std::string(what) + " " + m.name + " has an invalid value");
+    }
     if (m.type == "Exact") continue;
     if (m.type != "RegularExpression") {
       Note(problem, st::reason::kUnsupportedValue,
@@ -52,6 +60,13 @@ bool AllPrefixMatches(const resources::HTTPRouteRule& rule) {
 void CheckPathModifier(const std::optional<resources::HTTPPathModifier>& pm,
                        const resources::HTTPRouteRule* rule, std::optional<Problem>* problem) {
   if (!pm) return;
+  auto check_value = [&](const std::optional<std::string>& v) {
+    if (v && !v->empty() && !IsPathValue(*v)) {
+      Note(problem, st::reason::kUnsupportedValue, "Path " + *v + " is not a valid path");
+    }
+  };
+  check_value(pm->replace_full_path);
+  check_value(pm->replace_prefix_match);
   if (pm->type == "ReplaceFullPath") {
     if (!pm->replace_full_path) Note(problem, st::reason::kUnsupportedValue, "ReplaceFullPath without a value");
   } else if (pm->type == "ReplacePrefixMatch") {
@@ -65,6 +80,26 @@ void CheckPathModifier(const std::optional<resources::HTTPPathModifier>& pm,
   }
 }
 
+void CheckHeaderFilter(const resources::HTTPHeaderFilter& f, std::optional<Problem>* problem) {
+  for (const auto* list : {&f.set, &f.add}) {
+    for (const auto& [name, value] : *list) {
+      if (!IsHeaderName(name) || !IsHeaderValue(value)) {
+        Note(problem, st::reason::kUnsupportedValue, "Header " + name + " is not a valid header");
+      }
+    }
+  }
+  for (const auto& name : f.remove) {
+    if (!IsHeaderName(name)) Note(problem, st::reason::kUnsupportedValue, "Header name " + name + " is not valid");
+  }
+}
+
+// Redirect and rewrite hostnames are precise: no wildcard.
+void CheckPreciseHostname(const std::optional<std::string>& h, std::optional<Problem>* problem) {
+  if (h && (!IsValidHostname(*h) || h->rfind("*.", 0) == 0)) {
+    Note(problem, st::reason::kUnsupportedValue, "Hostname " + *h + " is not a valid DNS name");
+  }
+}
+
 enum class FilterSite { kHTTPRule, kHTTPBackend, kGRPCRule, kGRPCBackend };
 
 // Checks one filter's type and settings; resolves a mirror into `*mirror`.
@@ -75,9 +110,11 @@ void CheckFilter(Context& ctx, Route& route, const resources::RouteFilter& f, Fi
   bool backend = site == FilterSite::kHTTPBackend || site == FilterSite::kGRPCBackend;
   auto missing = [&] { Note(problem, st::reason::kUnsupportedValue, "Filter " + f.type + " has no settings"); };
   if (f.type == "RequestHeaderModifier") {
-    if (!f.request_header_modifier) missing();
+    if (!f.request_header_modifier) return missing();
+    CheckHeaderFilter(*f.request_header_modifier, problem);
   } else if (f.type == "ResponseHeaderModifier") {
-    if (!f.response_header_modifier) missing();
+    if (!f.response_header_modifier) return missing();
+    CheckHeaderFilter(*f.response_header_modifier, problem);
   } else if (f.type == "RequestMirror") {
     if (!f.request_mirror) return missing();
     const auto& m = *f.request_mirror;
@@ -103,11 +140,23 @@ void CheckFilter(Context& ctx, Route& route, const resources::RouteFilter& f, Fi
            "Redirect status code " + std::to_string(r.status_code) + " is not supported");
     }
     CheckPathModifier(r.path, http_rule, problem);
+    CheckPreciseHostname(r.hostname, problem);
+    if (r.port && (*r.port < 1 || *r.port > 65535)) {
+      Note(problem, st::reason::kUnsupportedValue, "Redirect port " + std::to_string(*r.port) + " is out of range");
+    }
   } else if (!grpc && f.type == "URLRewrite") {
     if (!f.url_rewrite) return missing();
     CheckPathModifier(f.url_rewrite->path, http_rule, problem);
+    CheckPreciseHostname(f.url_rewrite->hostname, problem);
   } else if (!grpc && f.type == "CORS" && !backend) {
-    if (!f.cors) missing();
+    if (!f.cors) return missing();
+    for (const auto* list : {&f.cors->allow_headers, &f.cors->expose_headers}) {
+      for (const auto& h : *list) {
+        if (h != "*" && !IsHeaderName(h)) {
+          Note(problem, st::reason::kUnsupportedValue, "CORS header " + h + " is not a valid header name");
+        }
+      }
+    }
   } else {
     Note(problem, st::reason::kUnsupportedValue,
          "Filter type " + f.type + (backend ? " on a backendRef" : "") + " is not supported");
@@ -199,8 +248,8 @@ void BuildHTTPRouteRules(Context& ctx, Route& route) {
     for (const auto& m : rule.matches) {
       const auto& p = m.path;
       if (p.type == "Exact" || p.type == "PathPrefix") {
-        if (p.value.empty() || p.value[0] != '/') {
-          Note(&problem, st::reason::kUnsupportedValue, "Path " + p.value + " must start with /");
+        if (!IsPathValue(p.value)) {
+          Note(&problem, st::reason::kUnsupportedValue, "Path " + p.value + " is not a valid path");
         }
       } else if (p.type == "RegularExpression") {
         if (!CompilesAsRE2(p.value)) {
@@ -211,6 +260,9 @@ void BuildHTTPRouteRules(Context& ctx, Route& route) {
       }
       CheckStringMatches(m.headers, "Header", &problem);
       CheckStringMatches(m.query_params, "Query parameter", &problem);
+      if (m.method && !IsHTTPMethod(*m.method)) {
+        Note(&problem, st::reason::kUnsupportedValue, "Method " + *m.method + " is not supported");
+      }
     }
     for (size_t fi = 0; fi < rule.filters.size(); ++fi) {
       std::string mirror;

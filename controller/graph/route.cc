@@ -258,6 +258,12 @@ void AddRoutes(Context& ctx, const std::vector<T>& list, RouteKind kind,
       continue;
     }
     build_rules(ctx, route);
+    for (const std::string& h : res.hostnames) {
+      if (!IsValidHostname(h) && !route.rejected) {
+        route.rejected = st::False(st::type::kAccepted, st::reason::kUnsupportedValue,
+                                   "Hostname " + h + " is not a valid DNS name");
+      }
+    }
     FinishAttachment(route);
   }
 }
