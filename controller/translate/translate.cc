@@ -263,6 +263,7 @@ class Builder {
     if (r.has_forward()) {
       for (const auto& b : r.forward().backends()) {
         if (!b.cluster().empty()) clusters_.insert(b.cluster());
+        if (r.forward().grpc()) grpc_clusters_.insert(b.cluster());
         use_filters(b.filters());
       }
     }
@@ -296,7 +297,9 @@ class Builder {
         tls->set_client_certificate_secret(gw_.backend_client_certificate);
         secrets_.insert(gw_.backend_client_certificate);
       }
-      if (c.protocol == graph::UpstreamProtocol::kH2C || c.protocol == graph::UpstreamProtocol::kH2) {
+      // gRPC and h2c backends speak HTTP/2, which over TLS is negotiated by ALPN.
+      if (c.protocol == graph::UpstreamProtocol::kH2C || c.protocol == graph::UpstreamProtocol::kH2 ||
+          grpc_clusters_.count(c.name)) {
         tls->add_alpn("h2");
       }
     }
@@ -323,6 +326,7 @@ class Builder {
   const graph::Graph& g_;
   const graph::Gateway& gw_;
   std::set<std::string> clusters_;
+  std::set<std::string> grpc_clusters_;  // used by GRPCRoutes
   std::set<std::string> secrets_;
 };
 
