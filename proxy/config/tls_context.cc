@@ -105,7 +105,7 @@ absl::StatusOr<std::shared_ptr<ServerTlsContext>> MakeServerTlsContext(
   }
   if (!loaded) return last;
 
-  out->alpn_wire = AlpnWire(alpn.empty() ? std::vector<std::string>{"http/1.1"} : alpn);
+  out->alpn_wire = AlpnWire(alpn.empty() ? std::vector<std::string>{"h2", "http/1.1"} : alpn);
   SSL_CTX_set_alpn_select_cb(ctx.native_handle(), &SelectAlpn, out.get());
 
   if (client_ca != nullptr) {

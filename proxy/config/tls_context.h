@@ -22,7 +22,7 @@ struct ServerTlsContext {
 };
 
 // A server context for one ServerTls entry (or TlsRoute terminate entry): the first
-// usable certificate secret, the ALPN protocols offered (default "http/1.1"), and,
+// usable certificate secret, the ALPN protocols offered (default h2, http/1.1), and,
 // when `client_ca` is non-null, client-certificate validation.
 absl::StatusOr<std::shared_ptr<ServerTlsContext>> MakeServerTlsContext(
     const std::vector<const ::gatehouse::config::v1::Secret*>& certificates,

@@ -11,11 +11,13 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "proxy/admin/log.h"
+#include "proxy/http/forward.h"
 #include "proxy/http/headers.h"
 #include "proxy/http/relay.h"
 #include "proxy/router/actions.h"
@@ -48,36 +50,6 @@ bool IsStaleConnectionError(const boost::system::error_code& ec) {
 
 Clock::time_point Later(Clock::time_point a, std::chrono::milliseconds d) {
   return d.count() == 0 ? Clock::time_point::max() : a + d;
-}
-
-asio::awaitable<void> MirrorRequest(listener::Worker& worker, std::shared_ptr<const config::Tables> tables,
-                                    const config::ClusterTable* cluster,
-                                    std::shared_ptr<bhttp::request<bhttp::empty_body>> req) {
-  const config::EndpointRef* ep = cluster->NextEndpoint(worker.id());
-  if (ep == nullptr) co_return;
-  auto conn = worker.pool().TakeIdle(ep->pool_key);
-  if (!conn) {
-    upstream::ConnectParams params;
-    params.key = &ep->pool_key;
-    params.endpoint = ep->address;
-    params.tls = cluster->tls.get();
-    params.tls_config = cluster->proto->has_tls() ? &cluster->proto->tls() : nullptr;
-    params.timeout = worker.limits().upstream_connect_timeout;
-    auto [ec, c] = co_await worker.pool().Connect(params);
-    if (ec) co_return;
-    conn = std::move(c);
-  }
-  bool reusable = co_await conn->Visit([&](auto& up) -> asio::awaitable<bool> {
-    conn->tcp().expires_after(10s);
-    auto [wec, wn] = co_await bhttp::async_write(up, *req, kTuple);
-    if (wec) co_return false;
-    bhttp::response_parser<bhttp::string_body> rp;
-    rp.body_limit(1 << 20);
-    if (req->method() == bhttp::verb::head) rp.skip(true);
-    auto [rec, rn] = co_await bhttp::async_read(up, conn->buffer(), rp, kTuple);
-    co_return !rec && rp.keep_alive() && conn->buffer().size() == 0;
-  });
-  if (reusable) worker.pool().Release(std::move(conn));
 }
 
 }  // namespace
@@ -238,27 +210,137 @@ asio::awaitable<bool> Http1Session<Stream>::HandleRequest() {
     co_return co_await Reply(plan.status, plan.body, client_keep_alive && !plan.close, &plan.response,
                              plan.headers);
   }
+  if (UsesHttp2(*plan.cluster, *plan.route)) co_return co_await ForwardGenericPath(plan, client_keep_alive);
   co_return co_await Forward(*tables_, *plan.route, *plan.cluster, plan.response, client_keep_alive);
 }
 
+// Adapts this connection to the Downstream interface: the request body comes from the
+// Beast parser, the response is written with Beast (chunked when its length is unknown).
 template <class Stream>
-void Http1Session<Stream>::Mirror(const pb::RequestMirror& mirror, const config::Tables& tables) {
-  if (!router::ShouldMirror(mirror, worker_.Random())) return;
-  const config::ClusterTable* cluster = tables.FindCluster(mirror.cluster());
-  if (cluster == nullptr) return;
-  if (!parser_->is_done()) {
-    log::Debug("mirror skipped: request has a body", {{"cluster", mirror.cluster()}});
-    return;
+class Http1Session<Stream>::GenericDownstream final : public Downstream {
+ public:
+  GenericDownstream(Http1Session& s, bool keep_alive) : s_(s), keep_alive_(keep_alive) {}
+
+  bool request_has_body() const override { return !s_.parser_->is_done(); }
+
+  asio::awaitable<BodyChunk> ReadBody() override {
+    BodyChunk chunk;
+    auto& p = *s_.parser_;
+    if (!s_.relay_buf_) s_.relay_buf_ = std::make_unique<char[]>(kRelayBuffer);
+    while (!p.is_done()) {
+      p.get().body().data = s_.relay_buf_.get();
+      p.get().body().size = kRelayBuffer;
+      beast::get_lowest_layer(s_.stream_).expires_after(s_.worker_.limits().body_timeout);
+      auto [ec, n] = co_await bhttp::async_read_some(s_.stream_, s_.buffer_, p, kTuple);
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec) {
+        chunk.error = true;
+        co_return chunk;
+      }
+      size_t got = kRelayBuffer - p.get().body().size;
+      chunk.data.assign(s_.relay_buf_.get(), got);
+      if (got > 0 || p.is_done()) break;
+    }
+    chunk.last = p.is_done();
+    co_return chunk;
   }
-  const auto& req = parser_->get();
-  auto copy = std::make_shared<bhttp::request<bhttp::empty_body>>();
-  copy->method_string(req.method_string());
-  copy->target(req.target());
-  copy->version(11);
-  for (const auto& f : req) copy->insert(f.name_string(), f.value());
-  copy->erase(bhttp::field::content_length);
-  copy->erase(bhttp::field::transfer_encoding);
-  asio::co_spawn(worker_.io(), MirrorRequest(worker_, tables_, cluster, std::move(copy)), asio::detached);
+
+  asio::awaitable<bool> WriteHeader(bhttp::response_header<>& header, bool end) override {
+    bhttp::response<bhttp::empty_body> res;
+    res.base() = header;
+    res.version(s_.request_version_ >= 11 ? 11 : 10);
+    bool keep = keep_alive_ && !s_.draining_ && !s_.runtime_->draining();
+    if (!end && !res.has_content_length()) {
+      if (s_.request_version_ >= 11) {
+        chunked_ = true;
+        res.chunked(true);
+      } else {
+        keep = false;
+      }
+    }
+    if (end && !res.has_content_length() && !s_.request_is_head_) res.content_length(0);
+    res.keep_alive(keep);
+    keep_alive_ = keep;
+    s_.responded_ = true;
+    bhttp::response_serializer<bhttp::empty_body> sr{res};
+    beast::get_lowest_layer(s_.stream_).expires_after(s_.worker_.limits().body_timeout);
+    auto [ec, n] = co_await bhttp::async_write_header(s_.stream_, sr, kTuple);
+    ok_ = !ec;
+    complete_ = ok_ && end;
+    co_return ok_;
+  }
+
+  asio::awaitable<bool> WriteBody(std::string data, bool last) override {
+    if (!ok_) co_return false;
+    boost::system::error_code ec;
+    beast::get_lowest_layer(s_.stream_).expires_after(s_.worker_.limits().body_timeout);
+    if (chunked_) {
+      if (!data.empty()) {
+        auto [e, n] = co_await asio::async_write(s_.stream_, bhttp::make_chunk(asio::buffer(data)), kTuple);
+        ec = e;
+      }
+      if (!ec && last) {
+        auto [e, n] = co_await asio::async_write(s_.stream_, bhttp::make_chunk_last(), kTuple);
+        ec = e;
+      }
+    } else if (!data.empty()) {
+      auto [e, n] = co_await asio::async_write(s_.stream_, asio::buffer(data), kTuple);
+      ec = e;
+    }
+    ok_ = !ec;
+    complete_ = ok_ && last;
+    co_return ok_;
+  }
+
+  asio::awaitable<bool> WriteTrailers(upstream::HeaderList trailers) override {
+    if (!ok_) co_return false;
+    if (!chunked_) {
+      // No way to carry trailers without chunked framing: end the body here.
+      complete_ = true;
+      co_return true;
+    }
+    bhttp::fields fields;
+    for (const auto& [k, v] : trailers) fields.insert(k, v);
+    beast::get_lowest_layer(s_.stream_).expires_after(s_.worker_.limits().body_timeout);
+    auto [ec, n] = co_await asio::async_write(s_.stream_, bhttp::make_chunk_last(fields), kTuple);
+    ok_ = !ec;
+    complete_ = ok_;
+    co_return ok_;
+  }
+
+  bool reusable() const { return ok_ && complete_ && keep_alive_ && s_.parser_->is_done(); }
+
+ private:
+  Http1Session& s_;
+  bool keep_alive_;
+  bool chunked_ = false;
+  bool ok_ = true;
+  bool complete_ = false;
+};
+
+template <class Stream>
+asio::awaitable<bool> Http1Session<Stream>::ForwardGenericPath(Plan& plan, bool client_keep_alive) {
+  auto& req = parser_->get();
+  RemoveHopByHop(req.base(), false);
+  if (auto it = req.find(bhttp::field::expect); it != req.end()) {
+    expect_continue_ = beast::iequals(it->value(), "100-continue");
+    req.erase(bhttp::field::expect);
+  }
+  if (expect_continue_ && !parser_->is_done()) {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    beast::get_lowest_layer(stream_).expires_after(worker_.limits().body_timeout);
+    auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(kContinue), kTuple);
+    if (ec) co_return false;
+  }
+  if (parser_->is_done()) SpawnMirrors(worker_, tables_, plan.response, req.base());
+  GenericDownstream down(*this, client_keep_alive);
+  ForwardInfo info;
+  info.client_ip = info_.client_ip;
+  info.scheme = info_.scheme;
+  info.start = request_start_;
+  info.head = request_is_head_;
+  co_await ForwardGeneric(worker_, plan, req.base(), down, info);
+  co_return down.reusable();
 }
 
 template <class Stream>
@@ -276,7 +358,11 @@ asio::awaitable<bool> Http1Session<Stream>::Forward(const config::Tables& tables
     req.erase(bhttp::field::expect);
   }
   req.version(11);
-  for (const auto* m : plan.mirrors) Mirror(*m, tables);
+  if (parser_->is_done()) {
+    SpawnMirrors(worker_, tables_, plan, req.base());
+  } else if (!plan.mirrors.empty()) {
+    log::Debug("mirror skipped: request has a body", {});
+  }
 
   const bool replayable = parser_->is_done();
   const auto request_deadline = Later(request_start_, std::chrono::milliseconds(route.request_timeout_ms()));

@@ -48,7 +48,11 @@ class Http1Session : public listener::Drainable {
   using RequestParser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
   using ResponseParser = boost::beast::http::response_parser<boost::beast::http::buffer_body>;
 
+  class GenericDownstream;
+
   boost::asio::awaitable<void> Loop();
+  // Requests for HTTP/2 upstreams (h2c, gRPC) go through the protocol-neutral forwarder.
+  boost::asio::awaitable<bool> ForwardGenericPath(Plan& plan, bool client_keep_alive);
   // Handles one request whose header is in parser_. Returns whether the connection
   // may carry another request.
   boost::asio::awaitable<bool> HandleRequest();
@@ -66,7 +70,6 @@ class Http1Session : public listener::Drainable {
   boost::asio::awaitable<bool> Reply(unsigned status, std::string_view body, bool keep_alive,
                                      const ResponsePlan* plan = nullptr,
                                      const std::vector<std::pair<std::string, std::string>>& extra = {});
-  void Mirror(const pb::RequestMirror& mirror, const config::Tables& tables);
   void CloseSocket();
 
   listener::Worker& worker_;

@@ -12,6 +12,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "proxy/admin/log.h"
+#include "proxy/http/h2_session.h"
 #include "proxy/http/http1_session.h"
 #include "proxy/listener/client_hello.h"
 
@@ -95,9 +96,48 @@ asio::awaitable<void> ServeTls(listener::Worker& worker, std::shared_ptr<listene
   }
   worker.stats().tls_handshakes.Inc();
   hello.consume(used);
+  const unsigned char* alpn = nullptr;
+  unsigned alpn_len = 0;
+  SSL_get0_alpn_selected(tls.native_handle(), &alpn, &alpn_len);
+  if (alpn_len == 2 && alpn[0] == 'h' && alpn[1] == '2') {
+    auto session = std::make_shared<H2Session<TlsStream>>(worker, std::move(runtime), std::move(tls),
+                                                          std::move(info), std::move(hello));
+    co_await H2Session<TlsStream>::Run(std::move(session));
+    co_return;
+  }
   auto session = std::make_shared<Http1Session<TlsStream>>(worker, std::move(runtime), std::move(tls),
                                                            std::move(info), std::move(hello));
   co_await Http1Session<TlsStream>::Run(std::move(session));
+}
+
+// Plaintext: HTTP/1.1, or HTTP/2 when the client opens with the h2c preface.
+asio::awaitable<void> ServePlain(listener::Worker& worker, std::shared_ptr<listener::ListenerRuntime> runtime,
+                                 asio::ip::tcp::socket socket) {
+  ConnectionInfo info;
+  info.client_ip = ClientIp(socket);
+  info.scheme = "http";
+  beast::tcp_stream tcp(std::move(socket));
+  beast::flat_buffer buffer;
+  tcp.expires_after(worker.limits().idle_timeout);
+  while (buffer.size() < kH2Preface.size()) {
+    auto data = buffer.cdata();
+    std::string_view got(static_cast<const char*>(data.data()), data.size());
+    if (kH2Preface.substr(0, got.size()) != got) break;  // not the preface: HTTP/1.x
+    auto [ec, n] = co_await tcp.async_read_some(buffer.prepare(4096), kTuple);
+    if (ec) co_return;
+    buffer.commit(n);
+  }
+  auto data = buffer.cdata();
+  std::string_view got(static_cast<const char*>(data.data()), data.size());
+  if (got.substr(0, kH2Preface.size()) == kH2Preface) {
+    auto session = std::make_shared<H2Session<beast::tcp_stream>>(worker, std::move(runtime), std::move(tcp),
+                                                                  std::move(info), std::move(buffer));
+    co_await H2Session<beast::tcp_stream>::Run(std::move(session));
+    co_return;
+  }
+  auto session = std::make_shared<Http1Session<beast::tcp_stream>>(worker, std::move(runtime), std::move(tcp),
+                                                                   std::move(info), std::move(buffer));
+  co_await Http1Session<beast::tcp_stream>::Run(std::move(session));
 }
 
 }  // namespace
@@ -105,12 +145,7 @@ asio::awaitable<void> ServeTls(listener::Worker& worker, std::shared_ptr<listene
 void ServeHttp(listener::Worker& worker, std::shared_ptr<listener::ListenerRuntime> runtime,
                asio::ip::tcp::socket socket) {
   worker.stats().downstream_connections_total.Inc();
-  ConnectionInfo info;
-  info.client_ip = ClientIp(socket);
-  info.scheme = "http";
-  auto session = std::make_shared<Http1Session<beast::tcp_stream>>(
-      worker, std::move(runtime), beast::tcp_stream(std::move(socket)), std::move(info));
-  asio::co_spawn(worker.io(), Http1Session<beast::tcp_stream>::Run(std::move(session)), LogCrash);
+  asio::co_spawn(worker.io(), ServePlain(worker, std::move(runtime), std::move(socket)), LogCrash);
 }
 
 void ServeHttps(listener::Worker& worker, std::shared_ptr<listener::ListenerRuntime> runtime,

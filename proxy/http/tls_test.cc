@@ -89,12 +89,23 @@ TEST_F(TlsTest, DefaultCertificateServesNamesWithoutAMatch) {
   EXPECT_FALSE(c.connect_error()) << c.connect_error().message();
 }
 
-TEST_F(TlsTest, AlpnSelectsHttp11) {
+TEST_F(TlsTest, AlpnOffersH2AndHttp11UnlessTheSnapshotSaysOtherwise) {
   Apply(Https("v1"));
-  HttpClient c(tls_port_, TlsOptions{"www.example.com", ca_.cert, {"h2", "http/1.1"}});
-  ASSERT_FALSE(c.connect_error());
-  EXPECT_EQ(c.alpn(), "http/1.1");
-  EXPECT_EQ(c.Get("/", "www.example.com").status, 200);
+  HttpClient h2(tls_port_, TlsOptions{"www.example.com", ca_.cert, {"h2", "http/1.1"}});
+  ASSERT_FALSE(h2.connect_error());
+  EXPECT_EQ(h2.alpn(), "h2");
+  HttpClient h1(tls_port_, TlsOptions{"www.example.com", ca_.cert, {"http/1.1"}});
+  ASSERT_FALSE(h1.connect_error());
+  EXPECT_EQ(h1.alpn(), "http/1.1");
+  EXPECT_EQ(h1.Get("/", "www.example.com").status, 200);
+
+  pb::Snapshot s = Https("v2");
+  for (auto& st : *s.mutable_listeners(1)->mutable_server_tls()) st.add_alpn("http/1.1");
+  Apply(s);
+  HttpClient only_h1(tls_port_, TlsOptions{"www.example.com", ca_.cert, {"h2", "http/1.1"}});
+  ASSERT_FALSE(only_h1.connect_error());
+  EXPECT_EQ(only_h1.alpn(), "http/1.1");
+  EXPECT_EQ(only_h1.Get("/", "www.example.com").status, 200);
 }
 
 TEST_F(TlsTest, MisdirectedRequestIs421) {

@@ -1,7 +1,10 @@
 #include "proxy/testing/echo_server.h"
 
+#include "proxy/upstream/h2_connection.h"
+
 #include <charconv>
 #include <map>
+#include <vector>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -42,6 +45,82 @@ int QueryInt(std::string_view target, std::string_view key) {
   return 0;
 }
 
+std::string EchoJson(const std::string& name, std::string_view method, std::string_view path,
+                     std::string_view host, size_t body_len,
+                     const std::vector<std::pair<std::string, std::string>>& fields) {
+  boost::json::object echo;
+  echo["name"] = name;
+  echo["method"] = std::string(method);
+  echo["path"] = std::string(path);
+  echo["host"] = std::string(host);
+  echo["body_len"] = body_len;
+  boost::json::object headers;
+  for (const auto& [n, v] : fields) {
+    std::string key(n);
+    for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto it = headers.find(key);
+    if (it == headers.end()) {
+      headers[key] = v;
+    } else {
+      it->value() = std::string(it->value().as_string()) + "," + v;
+    }
+  }
+  echo["headers"] = std::move(headers);
+  return boost::json::serialize(echo);
+}
+
+// h2c with prior knowledge: every stream gets the JSON echo once its request ends. A
+// gRPC request (content-type application/grpc) gets its body back and a grpc-status
+// trailer.
+asio::awaitable<void> ServeH2(const std::string& name, std::atomic<int>& requests, beast::tcp_stream stream,
+                              beast::flat_buffer initial) {
+  auto ex = co_await asio::this_coro::executor;
+  // Stream coroutines may outlive this frame: they share ownership of the connection.
+  auto conn = std::make_shared<upstream::H2Connection>(ex, upstream::H2Connection::Role::kServer);
+  conn->set_on_request([ex, weak = std::weak_ptr<upstream::H2Connection>(conn), name, &requests](
+                           std::shared_ptr<upstream::H2Stream> s) {
+    auto strong = weak.lock();
+    if (!strong) return;
+    asio::co_spawn(
+        ex,
+        [conn = strong, name, &requests, s]() -> asio::awaitable<void> {
+          upstream::H2Connection& h2 = *conn;
+          std::string body;
+          while (!s->in_done && !s->closed) {
+            h2.TakeData(*s, body);
+            co_await s->signal.Wait();
+          }
+          h2.TakeData(*s, body);
+          if (s->closed) co_return;
+          ++requests;
+          std::string method, path, host, content_type;
+          std::vector<std::pair<std::string, std::string>> fields;
+          for (const auto& [n, v] : s->headers) {
+            if (n == ":method") method = v;
+            if (n == ":path") path = v;
+            if (n == ":authority") host = v;
+            if (n == "content-type") content_type = v;
+            if (!n.empty() && n[0] != ':') fields.emplace_back(n, v);
+          }
+          bool grpc = content_type.rfind("application/grpc", 0) == 0;
+          upstream::HeaderList res = {{":status", "200"},
+                                      {"content-type", grpc ? content_type : "application/json"},
+                                      {"x-backend", name},
+                                      {"x-protocol", "h2c"}};
+          h2.SubmitResponse(*s, res, true);
+          if (grpc) {
+            h2.Send(*s, body, false);
+            h2.SendTrailers(*s, {{"grpc-status", "0"}, {"grpc-message", "ok"}});
+          } else {
+            h2.Send(*s, EchoJson(name, method, path, host, body.size(), fields), true);
+          }
+        },
+        asio::detached);
+  });
+  conn->Start(100);
+  co_await upstream::RunH2(stream, *conn, initial, std::chrono::seconds(60));
+}
+
 }  // namespace
 
 EchoServer::EchoServer(std::string name, std::string address)
@@ -62,6 +141,19 @@ int EchoServer::Start(int port) {
     ++connections_;
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
+    static constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    while (buffer.size() < kPreface.size()) {
+      std::string_view got(static_cast<const char*>(buffer.cdata().data()), buffer.size());
+      if (kPreface.substr(0, got.size()) != got) break;
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+      if (ec) co_return;
+      buffer.commit(n);
+    }
+    if (std::string_view(static_cast<const char*>(buffer.cdata().data()), buffer.size()).substr(0, kPreface.size()) ==
+        kPreface) {
+      co_await ServeH2(name_, requests_, std::move(stream), std::move(buffer));
+      co_return;
+    }
     while (true) {
       bhttp::request<bhttp::string_body> req;
       bhttp::request_parser<bhttp::string_body> parser;
@@ -95,25 +187,10 @@ int EchoServer::Start(int port) {
         }
         break;
       }
-      boost::json::object echo;
-      echo["name"] = name_;
-      echo["method"] = std::string(req.method_string());
-      echo["path"] = std::string(target);
-      echo["host"] = std::string(req[bhttp::field::host]);
-      echo["body_len"] = req.body().size();
-      boost::json::object headers;
-      for (const auto& f : req) {
-        std::string key(f.name_string());
-        for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        auto it = headers.find(key);
-        if (it == headers.end()) {
-          headers[key] = std::string(f.value());
-        } else {
-          it->value() = std::string(it->value().as_string()) + "," + std::string(f.value());
-        }
-      }
-      echo["headers"] = std::move(headers);
-      std::string body = boost::json::serialize(echo);
+      std::vector<std::pair<std::string, std::string>> fields;
+      for (const auto& f : req) fields.emplace_back(f.name_string(), f.value());
+      std::string body = EchoJson(name_, req.method_string(), target, req[bhttp::field::host], req.body().size(),
+                                  fields);
 
       unsigned status = 200;
       if (int s = QueryInt(target, "status"); s > 0) status = s;

@@ -19,6 +19,7 @@ namespace gatehouse::proxy::testing {
 //   chunks=N     stream the body as N chunks, 20 ms apart (Transfer-Encoding: chunked)
 //   close=1      close the connection after the response (no Content-Length)
 // A request with "Upgrade: websocket" gets 101 and then every byte is echoed back.
+// A connection that opens with the HTTP/2 preface is served as h2c (see ServeH2).
 class EchoServer {
  public:
   explicit EchoServer(std::string name, std::string address = "127.0.0.1");

@@ -138,6 +138,29 @@ void Pool::Release(std::unique_ptr<Connection> connection) {
   stats_.upstream_connections_idle.Add(1);
 }
 
+asio::awaitable<std::pair<boost::system::error_code, std::shared_ptr<H2Client>>> Pool::AcquireH2(
+    const ConnectParams& params) {
+  auto it = h2_.find(*params.key);
+  if (it != h2_.end()) {
+    if (it->second->h2.accepting_streams()) co_return std::make_pair(boost::system::error_code{}, it->second);
+    h2_.erase(it);
+  }
+  auto [ec, c] = co_await Connect(params);
+  if (ec) co_return std::make_pair(ec, std::shared_ptr<H2Client>());
+  auto client = std::make_shared<H2Client>(std::move(c), io_.get_executor());
+  client->h2.Start(100);
+  h2_[*params.key] = client;
+  asio::co_spawn(
+      io_,
+      [client]() -> asio::awaitable<void> {
+        co_await client->connection->Visit([&](auto& stream) {
+          return RunH2(stream, client->h2, client->connection->buffer(), std::chrono::minutes(5));
+        });
+      },
+      asio::detached);
+  co_return std::make_pair(boost::system::error_code{}, client);
+}
+
 void Pool::Start() {
   asio::co_spawn(
       io_,
@@ -174,6 +197,8 @@ void Pool::Shutdown() {
   sweeper_.cancel();
   for (auto& [key, list] : idle_) stats_.upstream_connections_idle.Add(-static_cast<int64_t>(list.size()));
   idle_.clear();
+  for (auto& [key, client] : h2_) client->h2.Terminate(NGHTTP2_NO_ERROR);
+  h2_.clear();
 }
 
 size_t Pool::idle_count() const {

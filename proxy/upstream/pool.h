@@ -23,6 +23,7 @@
 
 #include "gatehouse/config/v1/config.pb.h"
 #include "proxy/admin/metrics.h"
+#include "proxy/upstream/h2_connection.h"
 
 namespace gatehouse::proxy::upstream {
 
@@ -60,6 +61,14 @@ class Connection {
   boost::beast::flat_buffer buffer_;
 };
 
+// A multiplexed HTTP/2 connection to one upstream endpoint (h2c, or h2 over TLS).
+struct H2Client {
+  H2Client(std::unique_ptr<Connection> c, boost::asio::any_io_executor ex)
+      : connection(std::move(c)), h2(ex, H2Connection::Role::kClient) {}
+  std::unique_ptr<Connection> connection;
+  H2Connection h2;
+};
+
 struct ConnectParams {
   const std::string* key = nullptr;
   boost::asio::ip::tcp::endpoint endpoint;
@@ -94,6 +103,11 @@ class Pool {
   // Returns a connection after a complete exchange the upstream agreed to keep alive.
   void Release(std::unique_ptr<Connection> connection);
 
+  // An HTTP/2 connection to the endpoint that accepts new streams: the pooled one, or a
+  // new one (connected, SETTINGS sent, I/O running on this worker).
+  boost::asio::awaitable<std::pair<boost::system::error_code, std::shared_ptr<H2Client>>> AcquireH2(
+      const ConnectParams& params);
+
   // Starts the idle sweeper (runs on the worker's io_context).
   void Start();
   // Closes every idle connection and stops the sweeper.
@@ -108,6 +122,7 @@ class Pool {
   metrics::WorkerStats& stats_;
   PoolOptions options_;
   std::unordered_map<std::string, std::vector<std::unique_ptr<Connection>>> idle_;
+  std::unordered_map<std::string, std::shared_ptr<H2Client>> h2_;
   boost::asio::steady_timer sweeper_;
   bool stopped_ = false;
 };
