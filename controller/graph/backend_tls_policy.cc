@@ -120,8 +120,8 @@ void BuildBackendTLSPolicies(Context& ctx) {
     for (const auto& target : targets) claimed[target] = &p;
     p.accepted = true;
     p.conditions.insert(p.conditions.begin(), st::True(st::type::kAccepted, st::reason::kAccepted, ""));
+    // Raw clusters get it too; translate uses it only behind TLS termination.
     for (auto& [name, cluster] : ctx.g.clusters) {
-      if (cluster.protocol == UpstreamProtocol::kRaw) continue;
       std::string svc = cluster.service->Key();
       auto whole = claimed.find({svc, ""});
       auto section = claimed.find({svc, cluster.port->name});

@@ -237,6 +237,9 @@ class Builder {
         for (const std::string& s : l.certificates) r->add_certificate_secrets(s);
       }
       AddBackends(*a->route, r->mutable_backends());
+      if (!l.passthrough) {
+        for (const auto& b : r->backends()) terminated_clusters_.insert(b.cluster());
+      }
     }
   }
 
@@ -282,7 +285,10 @@ class Builder {
       ep->set_port(e.port);
       ep->set_ready(e.ready);
     }
-    if (c.tls) {
+    // A BackendTLSPolicy applies to HTTP traffic and to TLS the Gateway
+    // terminated; passthrough and TCP traffic is the client's own.
+    bool originate_tls = c.protocol != graph::UpstreamProtocol::kRaw || terminated_clusters_.count(c.name);
+    if (c.tls && originate_tls) {
       auto* tls = out->mutable_tls();
       tls->set_sni(c.tls->sni);
       tls->set_ca_secret(c.tls->ca_bundle);
@@ -326,7 +332,8 @@ class Builder {
   const graph::Graph& g_;
   const graph::Gateway& gw_;
   std::set<std::string> clusters_;
-  std::set<std::string> grpc_clusters_;  // used by GRPCRoutes
+  std::set<std::string> grpc_clusters_;        // used by GRPCRoutes
+  std::set<std::string> terminated_clusters_;  // behind TLS termination
   std::set<std::string> secrets_;
 };
 
