@@ -84,7 +84,9 @@ void BuildBackendTLSPolicies(Context& ctx) {
       }
       std::string bundle;
       if (std::string why = ctx.UseCABundle(key, &bundle); !why.empty()) {
-        if (!unresolved) unresolved = st::False(st::type::kResolvedRefs, st::reason::kInvalidCACertificateRef, why);
+        if (!unresolved)
+          unresolved =
+              st::False(st::type::kResolvedRefs, st::reason::kInvalidCACertificateRef, why);
         continue;
       }
       if (tls.ca_bundle.empty()) tls.ca_bundle = bundle;
@@ -93,13 +95,15 @@ void BuildBackendTLSPolicies(Context& ctx) {
       if (*res->well_known_ca_certificates == "System") {
         tls.system_trust = true;
       } else if (!unresolved) {
-        unresolved = st::False(st::type::kResolvedRefs, st::reason::kInvalidKind,
-                               "wellKnownCACertificates " + *res->well_known_ca_certificates +
-                                   " is not supported");
+        unresolved = st::False(
+            st::type::kResolvedRefs, st::reason::kInvalidKind,
+            "wellKnownCACertificates " + *res->well_known_ca_certificates + " is not supported");
       }
     }
-    for (const auto& san : res->subject_alt_names) tls.subject_alt_names.emplace_back(san.type, san.value);
-    p.conditions.push_back(unresolved.value_or(st::True(st::type::kResolvedRefs, st::reason::kResolvedRefs, "")));
+    for (const auto& san : res->subject_alt_names)
+      tls.subject_alt_names.emplace_back(san.type, san.value);
+    p.conditions.push_back(
+        unresolved.value_or(st::True(st::type::kResolvedRefs, st::reason::kResolvedRefs, "")));
     if (unresolved || (tls.ca_bundle.empty() && !tls.system_trust)) {
       p.conditions.insert(p.conditions.begin(),
                           st::False(st::type::kAccepted, st::reason::kNoValidCACertificate,
@@ -119,7 +123,8 @@ void BuildBackendTLSPolicies(Context& ctx) {
     }
     for (const auto& target : targets) claimed[target] = &p;
     p.accepted = true;
-    p.conditions.insert(p.conditions.begin(), st::True(st::type::kAccepted, st::reason::kAccepted, ""));
+    p.conditions.insert(p.conditions.begin(),
+                        st::True(st::type::kAccepted, st::reason::kAccepted, ""));
     // Raw clusters get it too; translate uses it only behind TLS termination.
     for (auto& [name, cluster] : ctx.g.clusters) {
       std::string svc = cluster.service->Key();

@@ -31,7 +31,8 @@ class Context {
 
   const resources::Service* FindService(const std::string& key) const;
   const resources::ConfigMap* FindConfigMap(const std::string& key) const;
-  const std::vector<const resources::EndpointSlice*>& SlicesOf(const std::string& service_key) const;
+  const std::vector<const resources::EndpointSlice*>& SlicesOf(
+      const std::string& service_key) const;
 
   // Resolves a TLS Secret into Graph::secrets. Returns "" or why it is unusable.
   std::string UseTLSSecret(const std::string& key);
@@ -39,7 +40,7 @@ class Context {
   // Returns "" or why it is unusable.
   std::string UseCABundle(const std::string& configmap_key, std::string* bundle_key);
 
-  std::unordered_map<std::string, Gateway*> gateways;          // ours, by key
+  std::unordered_map<std::string, Gateway*> gateways;           // ours, by key
   std::unordered_map<std::string, ListenerSet*> listener_sets;  // ours, by key
 
  private:

@@ -11,7 +11,8 @@ std::optional<uint64_t> ParseDuration(std::string_view s) {
   while (i < s.size()) {
     size_t start = i;
     uint64_t n = 0;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) n = n * 10 + (s[i++] - '0');
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])))
+      n = n * 10 + (s[i++] - '0');
     size_t digits = i - start;
     if (digits == 0 || digits > 5) return std::nullopt;
     uint64_t unit;

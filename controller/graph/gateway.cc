@@ -146,7 +146,8 @@ Condition GatewayAccepted(Gateway& gw) {
       invalid.push_back(&l);
     }
   }
-  if (invalid.empty()) return st::True(st::type::kAccepted, st::reason::kAccepted, "Gateway is accepted");
+  if (invalid.empty())
+    return st::True(st::type::kAccepted, st::reason::kAccepted, "Gateway is accepted");
   if (usable == 0) {
     return st::False(st::type::kAccepted, st::reason::kListenersNotValid,
                      "No listener is valid: " + Names(invalid));
@@ -167,9 +168,9 @@ Condition GatewayResolvedRefs(Context& ctx, Gateway& gw) {
     }
     if (!ctx.grants.Allowed({resources::kGatewayGroup, "Gateway", res.meta.ns},
                             {"", "Secret", ns, ref->name})) {
-      return st::False(st::type::kResolvedRefs, st::reason::kRefNotPermitted,
-                       "clientCertificateRef to Secret " + key +
-                           " is not permitted by any ReferenceGrant");
+      return st::False(
+          st::type::kResolvedRefs, st::reason::kRefNotPermitted,
+          "clientCertificateRef to Secret " + key + " is not permitted by any ReferenceGrant");
     }
     if (std::string why = ctx.UseTLSSecret(key); !why.empty()) {
       return st::False(st::type::kResolvedRefs, st::reason::kInvalidClientCertificateRef, why);
@@ -189,9 +190,9 @@ Condition GatewayResolvedRefs(Context& ctx, Gateway& gw) {
 
 void FinishListenerSet(ListenerSet& ls) {
   if (!ls.allowed) {
-    ls.conditions.push_back(st::False(st::type::kAccepted, st::reason::kNotAllowed,
-                                      "Gateway " + ls.gateway->Key() +
-                                          " does not allow this ListenerSet"));
+    ls.conditions.push_back(
+        st::False(st::type::kAccepted, st::reason::kNotAllowed,
+                  "Gateway " + ls.gateway->Key() + " does not allow this ListenerSet"));
     return;
   }
   if (!ls.gateway->accepted) {
@@ -225,7 +226,8 @@ void FinishGateways(Context& ctx) {
     gw.conditions.push_back(std::move(accepted));
     gw.conditions.push_back(GatewayResolvedRefs(ctx, gw));
     bool insecure = false;
-    for (const Listener* l : gw.AllListeners()) insecure = insecure || l->frontend.insecure_fallback;
+    for (const Listener* l : gw.AllListeners())
+      insecure = insecure || l->frontend.insecure_fallback;
     if (insecure) {
       gw.conditions.push_back(st::True(st::type::kInsecureFrontendValidationMode,
                                        st::reason::kConfigurationChanged,

@@ -65,7 +65,8 @@ Context::Context(const resources::Resources& in, const Options& options, Graph& 
 const std::map<std::string, std::string>& Context::NamespaceLabels(const std::string& ns) {
   auto it = ns_labels_.find(ns);
   if (it == ns_labels_.end()) {
-    it = ns_labels_.emplace(ns, std::map<std::string, std::string>{{"kubernetes.io/metadata.name", ns}})
+    it = ns_labels_
+             .emplace(ns, std::map<std::string, std::string>{{"kubernetes.io/metadata.name", ns}})
              .first;
   }
   return it->second;

@@ -55,17 +55,17 @@ struct Listener {
   Gateway* gateway = nullptr;           // the Gateway that serves it
   ListenerSet* listener_set = nullptr;  // set for ListenerSet listeners
   Protocol protocol = Protocol::kUnsupported;
-  std::string hostname;  // "" = any
+  std::string hostname;      // "" = any
   bool passthrough = false;  // TLS mode Passthrough
   std::vector<resources::RouteGroupKind> supported_kinds;
-  bool accepted = true;    // on its own (protocol, values, frontend CA)
-  bool resolved = true;    // every reference resolved
+  bool accepted = true;     // on its own (protocol, values, frontend CA)
+  bool resolved = true;     // every reference resolved
   bool conflicted = false;  // indistinct from a listener that takes precedence
   // Certificates resolved (at least one, all valid) for terminating listeners.
   bool certificates_ok = true;
   Condition accepted_condition;
   Condition resolved_condition;
-  std::string conflict_reason;  // ProtocolConflict or HostnameConflict
+  std::string conflict_reason;            // ProtocolConflict or HostnameConflict
   std::vector<std::string> certificates;  // keys into Graph::secrets
   FrontendValidation frontend;
   int attached_routes = 0;
@@ -185,7 +185,7 @@ struct UpstreamTLS {
   std::string ca_bundle;  // key into Graph::ca_bundles; "" with system trust
   bool system_trust = false;
   std::vector<std::pair<std::string, std::string>> subject_alt_names;  // type, value
-  std::string policy;  // "ns/name" of the policy
+  std::string policy;                                                  // "ns/name" of the policy
 };
 
 // One Service port as an upstream: "namespace/service:port".
@@ -216,13 +216,13 @@ struct BackendTLSPolicy {
 };
 
 struct Graph {
-  std::deque<GatewayClass> gateway_classes;  // ours only
-  std::deque<Gateway> gateways;              // ours only, sorted by namespace/name
-  std::deque<ListenerSet> listener_sets;     // those whose parent is ours
-  std::deque<Route> routes;                  // those with at least one parent of ours
+  std::deque<GatewayClass> gateway_classes;           // ours only
+  std::deque<Gateway> gateways;                       // ours only, sorted by namespace/name
+  std::deque<ListenerSet> listener_sets;              // those whose parent is ours
+  std::deque<Route> routes;                           // those with at least one parent of ours
   std::deque<BackendTLSPolicy> backend_tls_policies;  // those that apply to our routes
   std::map<std::string, Cluster> clusters;
-  std::map<std::string, PemSecret> secrets;     // TLS certificates by "ns/name"
+  std::map<std::string, PemSecret> secrets;       // TLS certificates by "ns/name"
   std::map<std::string, std::string> ca_bundles;  // PEM by "configmap:ns/name"
 };
 

@@ -308,7 +308,8 @@ spec:
   EXPECT_TRUE(by_name["a-system"]->accepted);
   EXPECT_EQ(Find(by_name["b-later"]->conditions, "Accepted")->reason, "Conflicted");
   EXPECT_EQ(Find(by_name["c-bad-ca"]->conditions, "Accepted")->reason, "NoValidCACertificate");
-  EXPECT_EQ(Find(by_name["c-bad-ca"]->conditions, "ResolvedRefs")->reason, "InvalidCACertificateRef");
+  EXPECT_EQ(Find(by_name["c-bad-ca"]->conditions, "ResolvedRefs")->reason,
+            "InvalidCACertificateRef");
   const Cluster& c = b->g.clusters.at("ns/svc:8080");
   ASSERT_TRUE(c.tls.has_value());
   EXPECT_EQ(c.tls->sni, "svc.example.com");

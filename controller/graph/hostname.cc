@@ -58,12 +58,13 @@ bool IsValidHostname(std::string_view host) {
   size_t start = 0;
   while (start <= rest.size()) {
     size_t dot = rest.find('.', start);
-    std::string_view label = rest.substr(start, dot == std::string_view::npos ? rest.npos : dot - start);
+    std::string_view label =
+        rest.substr(start, dot == std::string_view::npos ? rest.npos : dot - start);
     if (label.empty() || label.size() > 63) return false;
     if (label.front() == '-' || label.back() == '-') return false;
     for (char c : label) {
-      if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-            c == '-')) {
+      if (!(std::islower(static_cast<unsigned char>(c)) ||
+            std::isdigit(static_cast<unsigned char>(c)) || c == '-')) {
         return false;
       }
       if (!std::isdigit(static_cast<unsigned char>(c))) all_numeric = false;

@@ -36,10 +36,12 @@ void CheckStringMatches(const std::vector<resources::StringMatch>& ms, std::stri
   for (const auto& m : ms) {
     bool header = what == "Header";
     if (header ? !IsHeaderName(m.name) : m.name.empty()) {
-      Note(problem, st::reason::kUnsupportedValue, std::string(what) + " name \"" + m.name + "\" is not valid");
+      Note(problem, st::reason::kUnsupportedValue,
+           std::string(what) + " name \"" + m.name + "\" is not valid");
     }
     if (!IsHeaderValue(m.value)) {
-      Note(problem, st::reason::kUnsupportedValue, std::string(what) + " " + m.name + " has an invalid value");
+      Note(problem, st::reason::kUnsupportedValue,
+           std::string(what) + " " + m.name + " has an invalid value");
     }
     if (m.type == "Exact") continue;
     if (m.type != "RegularExpression") {
@@ -53,8 +55,9 @@ void CheckStringMatches(const std::vector<resources::StringMatch>& ms, std::stri
 }
 
 bool AllPrefixMatches(const resources::HTTPRouteRule& rule) {
-  return std::all_of(rule.matches.begin(), rule.matches.end(),
-                     [](const resources::HTTPRouteMatch& m) { return m.path.type == "PathPrefix"; });
+  return std::all_of(
+      rule.matches.begin(), rule.matches.end(),
+      [](const resources::HTTPRouteMatch& m) { return m.path.type == "PathPrefix"; });
 }
 
 void CheckPathModifier(const std::optional<resources::HTTPPathModifier>& pm,
@@ -68,7 +71,8 @@ void CheckPathModifier(const std::optional<resources::HTTPPathModifier>& pm,
   check_value(pm->replace_full_path);
   check_value(pm->replace_prefix_match);
   if (pm->type == "ReplaceFullPath") {
-    if (!pm->replace_full_path) Note(problem, st::reason::kUnsupportedValue, "ReplaceFullPath without a value");
+    if (!pm->replace_full_path)
+      Note(problem, st::reason::kUnsupportedValue, "ReplaceFullPath without a value");
   } else if (pm->type == "ReplacePrefixMatch") {
     if (!pm->replace_prefix_match) {
       Note(problem, st::reason::kUnsupportedValue, "ReplacePrefixMatch without a value");
@@ -76,7 +80,8 @@ void CheckPathModifier(const std::optional<resources::HTTPPathModifier>& pm,
       Note(problem, st::reason::kUnsupportedValue, "ReplacePrefixMatch needs PathPrefix matches");
     }
   } else {
-    Note(problem, st::reason::kUnsupportedValue, "Path modifier type " + pm->type + " is not supported");
+    Note(problem, st::reason::kUnsupportedValue,
+         "Path modifier type " + pm->type + " is not supported");
   }
 }
 
@@ -89,7 +94,8 @@ void CheckHeaderFilter(const resources::HTTPHeaderFilter& f, std::optional<Probl
     }
   }
   for (const auto& name : f.remove) {
-    if (!IsHeaderName(name)) Note(problem, st::reason::kUnsupportedValue, "Header name " + name + " is not valid");
+    if (!IsHeaderName(name))
+      Note(problem, st::reason::kUnsupportedValue, "Header name " + name + " is not valid");
   }
 }
 
@@ -108,7 +114,9 @@ void CheckFilter(Context& ctx, Route& route, const resources::RouteFilter& f, Fi
                  std::optional<Condition>* unresolved, std::string* mirror) {
   bool grpc = site == FilterSite::kGRPCRule || site == FilterSite::kGRPCBackend;
   bool backend = site == FilterSite::kHTTPBackend || site == FilterSite::kGRPCBackend;
-  auto missing = [&] { Note(problem, st::reason::kUnsupportedValue, "Filter " + f.type + " has no settings"); };
+  auto missing = [&] {
+    Note(problem, st::reason::kUnsupportedValue, "Filter " + f.type + " has no settings");
+  };
   if (f.type == "RequestHeaderModifier") {
     if (!f.request_header_modifier) return missing();
     CheckHeaderFilter(*f.request_header_modifier, problem);
@@ -123,7 +131,8 @@ void CheckFilter(Context& ctx, Route& route, const resources::RouteFilter& f, Fi
     }
     if (m.fraction && (m.fraction->second <= 0 || m.fraction->first < 0 ||
                        m.fraction->first > m.fraction->second)) {
-      Note(problem, st::reason::kUnsupportedValue, "RequestMirror fraction is not a valid fraction");
+      Note(problem, st::reason::kUnsupportedValue,
+           "RequestMirror fraction is not a valid fraction");
     }
     *mirror = ResolveBackend(ctx, RouteKindName(route.kind), route.res->meta.ns, m.backend_ref, 1,
                              /*raw=*/false, unresolved)
@@ -132,7 +141,8 @@ void CheckFilter(Context& ctx, Route& route, const resources::RouteFilter& f, Fi
     if (!f.request_redirect) return missing();
     const auto& r = *f.request_redirect;
     if (r.scheme && *r.scheme != "http" && *r.scheme != "https") {
-      Note(problem, st::reason::kUnsupportedValue, "Redirect scheme " + *r.scheme + " is not supported");
+      Note(problem, st::reason::kUnsupportedValue,
+           "Redirect scheme " + *r.scheme + " is not supported");
     }
     static constexpr int32_t kCodes[] = {301, 302, 303, 307, 308};
     if (std::find(std::begin(kCodes), std::end(kCodes), r.status_code) == std::end(kCodes)) {
@@ -142,7 +152,8 @@ void CheckFilter(Context& ctx, Route& route, const resources::RouteFilter& f, Fi
     CheckPathModifier(r.path, http_rule, problem);
     CheckPreciseHostname(r.hostname, problem);
     if (r.port && (*r.port < 1 || *r.port > 65535)) {
-      Note(problem, st::reason::kUnsupportedValue, "Redirect port " + std::to_string(*r.port) + " is out of range");
+      Note(problem, st::reason::kUnsupportedValue,
+           "Redirect port " + std::to_string(*r.port) + " is out of range");
     }
   } else if (!grpc && f.type == "URLRewrite") {
     if (!f.url_rewrite) return missing();
@@ -153,7 +164,8 @@ void CheckFilter(Context& ctx, Route& route, const resources::RouteFilter& f, Fi
     for (const auto* list : {&f.cors->allow_headers, &f.cors->expose_headers}) {
       for (const auto& h : *list) {
         if (h != "*" && !IsHeaderName(h)) {
-          Note(problem, st::reason::kUnsupportedValue, "CORS header " + h + " is not a valid header name");
+          Note(problem, st::reason::kUnsupportedValue,
+               "CORS header " + h + " is not a valid header name");
         }
       }
     }
@@ -168,10 +180,12 @@ void CheckFilterCombination(const std::vector<resources::RouteFilter>& filters, 
   std::map<std::string, int> count;
   for (const auto& f : filters) ++count[f.type];
   if (count["RequestRedirect"] > 0 && count["URLRewrite"] > 0) {
-    Note(problem, st::reason::kIncompatibleFilters, "RequestRedirect and URLRewrite cannot be combined");
+    Note(problem, st::reason::kIncompatibleFilters,
+         "RequestRedirect and URLRewrite cannot be combined");
   }
   if (count["RequestRedirect"] > 0 && has_backends) {
-    Note(problem, st::reason::kIncompatibleFilters, "RequestRedirect cannot be combined with backendRefs");
+    Note(problem, st::reason::kIncompatibleFilters,
+         "RequestRedirect cannot be combined with backendRefs");
   }
   for (const char* once : {"RequestRedirect", "URLRewrite", "RequestHeaderModifier",
                            "ResponseHeaderModifier", "CORS"}) {
@@ -186,7 +200,8 @@ std::optional<uint32_t> Millis(const std::optional<std::string>& d, std::string_
   if (!d) return 0;
   auto ms = ParseDuration(*d);
   if (!ms || *ms > UINT32_MAX) {
-    Note(problem, st::reason::kUnsupportedValue, std::string(what) + " " + *d + " is not a valid duration");
+    Note(problem, st::reason::kUnsupportedValue,
+         std::string(what) + " " + *d + " is not a valid duration");
     return std::nullopt;
   }
   return static_cast<uint32_t>(*ms);
@@ -209,7 +224,8 @@ void Summarize(Route& route, const std::vector<std::optional<Problem>>& problems
   if (first == nullptr) return;
   std::string message = first->message;
   if (invalid == problems.size()) {
-    route.rejected = st::False(st::type::kAccepted, first->reason, "No rule can be served: " + message);
+    route.rejected =
+        st::False(st::type::kAccepted, first->reason, "No rule can be served: " + message);
   } else {
     route.partially_invalid = st::True(st::type::kPartiallyInvalid, first->reason,
                                        std::to_string(invalid) + " rule(s) dropped: " + message);
@@ -221,8 +237,9 @@ void ResolveRuleBackends(Context& ctx, Route& route, const Rule& rule, RouteRule
                          FilterSite site, std::optional<Problem>* problem,
                          std::optional<Condition>* unresolved) {
   for (const auto& br : rule.backend_refs) {
-    Backend b = ResolveBackend(ctx, RouteKindName(route.kind), route.res->meta.ns, br.ref, br.weight,
-                               /*raw=*/false, unresolved);
+    Backend b =
+        ResolveBackend(ctx, RouteKindName(route.kind), route.res->meta.ns, br.ref, br.weight,
+                       /*raw=*/false, unresolved);
     b.ref = &br;
     std::map<size_t, std::string> mirrors;
     for (size_t fi = 0; fi < br.filters.size(); ++fi) {
@@ -253,10 +270,12 @@ void BuildHTTPRouteRules(Context& ctx, Route& route) {
         }
       } else if (p.type == "RegularExpression") {
         if (!CompilesAsRE2(p.value)) {
-          Note(&problem, st::reason::kUnsupportedValue, "Path regular expression " + p.value + " is not valid RE2");
+          Note(&problem, st::reason::kUnsupportedValue,
+               "Path regular expression " + p.value + " is not valid RE2");
         }
       } else {
-        Note(&problem, st::reason::kUnsupportedValue, "Path match type " + p.type + " is not supported");
+        Note(&problem, st::reason::kUnsupportedValue,
+             "Path match type " + p.type + " is not supported");
       }
       CheckStringMatches(m.headers, "Header", &problem);
       CheckStringMatches(m.query_params, "Query parameter", &problem);
@@ -266,7 +285,8 @@ void BuildHTTPRouteRules(Context& ctx, Route& route) {
     }
     for (size_t fi = 0; fi < rule.filters.size(); ++fi) {
       std::string mirror;
-      CheckFilter(ctx, route, rule.filters[fi], FilterSite::kHTTPRule, &rule, &problem, &unresolved, &mirror);
+      CheckFilter(ctx, route, rule.filters[fi], FilterSite::kHTTPRule, &rule, &problem, &unresolved,
+                  &mirror);
       if (rule.filters[fi].type == "RequestMirror") rr.rule_mirrors[fi] = mirror;
     }
     CheckFilterCombination(rule.filters, !rule.backend_refs.empty(), &problem);
@@ -276,14 +296,17 @@ void BuildHTTPRouteRules(Context& ctx, Route& route) {
       rr.request_timeout_ms = *request;
       rr.backend_request_timeout_ms = *backend;
       if (*request > 0 && *backend > *request) {
-        Note(&problem, st::reason::kUnsupportedValue, "backendRequest timeout exceeds request timeout");
+        Note(&problem, st::reason::kUnsupportedValue,
+             "backendRequest timeout exceeds request timeout");
       }
     }
     if (rule.retry) {
-      if (auto backoff = Millis(rule.retry->backoff, "Retry backoff", &problem)) rr.retry_backoff_ms = *backoff;
+      if (auto backoff = Millis(rule.retry->backoff, "Retry backoff", &problem))
+        rr.retry_backoff_ms = *backoff;
       for (int32_t code : rule.retry->codes) {
         if (code < 400 || code > 599) {
-          Note(&problem, st::reason::kUnsupportedValue, "Retry code " + std::to_string(code) + " is not 4xx/5xx");
+          Note(&problem, st::reason::kUnsupportedValue,
+               "Retry code " + std::to_string(code) + " is not 4xx/5xx");
         }
       }
     }
@@ -308,23 +331,27 @@ void BuildGRPCRouteRules(Context& ctx, Route& route) {
         const auto& mm = *m.method;
         if (mm.type == "Exact") {
           if (!mm.service && !mm.method) {
-            Note(&problem, st::reason::kUnsupportedValue, "Method match needs a service or a method");
+            Note(&problem, st::reason::kUnsupportedValue,
+                 "Method match needs a service or a method");
           }
         } else if (mm.type == "RegularExpression") {
           for (const auto& part : {mm.service, mm.method}) {
             if (part && !CompilesAsRE2(*part)) {
-              Note(&problem, st::reason::kUnsupportedValue, "Method regular expression " + *part + " is not valid RE2");
+              Note(&problem, st::reason::kUnsupportedValue,
+                   "Method regular expression " + *part + " is not valid RE2");
             }
           }
         } else {
-          Note(&problem, st::reason::kUnsupportedValue, "Method match type " + mm.type + " is not supported");
+          Note(&problem, st::reason::kUnsupportedValue,
+               "Method match type " + mm.type + " is not supported");
         }
       }
       CheckStringMatches(m.headers, "Header", &problem);
     }
     for (size_t fi = 0; fi < rule.filters.size(); ++fi) {
       std::string mirror;
-      CheckFilter(ctx, route, rule.filters[fi], FilterSite::kGRPCRule, nullptr, &problem, &unresolved, &mirror);
+      CheckFilter(ctx, route, rule.filters[fi], FilterSite::kGRPCRule, nullptr, &problem,
+                  &unresolved, &mirror);
       if (rule.filters[fi].type == "RequestMirror") rr.rule_mirrors[fi] = mirror;
     }
     CheckFilterCombination(rule.filters, false, &problem);

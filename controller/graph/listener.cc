@@ -14,9 +14,9 @@ namespace st = status;
 std::vector<Condition> Listener::Conditions() const {
   std::vector<Condition> out;
   if (conflicted) {
-    out.push_back(st::False(st::type::kAccepted, conflict_reason,
-                            "Listener conflicts with another listener on port " +
-                                std::to_string(Port())));
+    out.push_back(
+        st::False(st::type::kAccepted, conflict_reason,
+                  "Listener conflicts with another listener on port " + std::to_string(Port())));
   } else {
     out.push_back(accepted_condition);
   }
@@ -65,7 +65,8 @@ void Note(std::optional<Condition>* slot, Condition c) {
 
 void ResolveCertificates(Context& ctx, Listener& l, std::string_view owner_kind,
                          const std::string& owner_ns, std::optional<Condition>* unresolved) {
-  const auto& refs = l.spec->tls ? l.spec->tls->certificate_refs : std::vector<resources::ObjectRef>{};
+  const auto& refs =
+      l.spec->tls ? l.spec->tls->certificate_refs : std::vector<resources::ObjectRef>{};
   bool all_ok = !refs.empty();
   if (refs.empty()) {
     Note(unresolved, st::False(st::type::kResolvedRefs, st::reason::kInvalidCertificateRef,
@@ -130,7 +131,8 @@ void ResolveFrontendValidation(Context& ctx, Listener& l, std::optional<Conditio
     }
     std::string bundle;
     if (std::string why = ctx.UseCABundle(key, &bundle); !why.empty()) {
-      Note(unresolved, st::False(st::type::kResolvedRefs, st::reason::kInvalidCACertificateRef, why));
+      Note(unresolved,
+           st::False(st::type::kResolvedRefs, st::reason::kInvalidCACertificateRef, why));
       continue;
     }
     if (l.frontend.ca_bundle.empty()) l.frontend.ca_bundle = bundle;
@@ -195,7 +197,8 @@ void ValidateListener(Context& ctx, Listener& l, std::string_view owner_kind,
   // Route kinds: the valid ones the listener asks for, or all valid ones.
   std::vector<std::string_view> valid = ValidKinds(l.protocol);
   if (s.allowed_routes.kinds.empty()) {
-    for (std::string_view k : valid) l.supported_kinds.push_back({std::string(resources::kGatewayGroup), std::string(k)});
+    for (std::string_view k : valid)
+      l.supported_kinds.push_back({std::string(resources::kGatewayGroup), std::string(k)});
   } else {
     for (const auto& k : s.allowed_routes.kinds) {
       bool ok = k.group == resources::kGatewayGroup &&
@@ -211,7 +214,8 @@ void ValidateListener(Context& ctx, Listener& l, std::string_view owner_kind,
   }
   l.accepted = !not_accepted.has_value();
   l.resolved = !unresolved.has_value();
-  l.accepted_condition = not_accepted.value_or(st::True(st::type::kAccepted, st::reason::kAccepted));
+  l.accepted_condition =
+      not_accepted.value_or(st::True(st::type::kAccepted, st::reason::kAccepted));
   l.resolved_condition =
       unresolved.value_or(st::True(st::type::kResolvedRefs, st::reason::kResolvedRefs));
 }

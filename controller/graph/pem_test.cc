@@ -55,9 +55,11 @@ TEST(CheckCertificateAndKey, AcceptsAMatchingPair) {
 
 TEST(CheckCertificateAndKey, RejectsMismatchAndGarbage) {
   Pair a = MakePair(), b = MakePair();
-  EXPECT_EQ(CheckCertificateAndKey(a.cert, b.key), "tls.key does not match the certificate in tls.crt");
+  EXPECT_EQ(CheckCertificateAndKey(a.cert, b.key),
+            "tls.key does not match the certificate in tls.crt");
   EXPECT_EQ(CheckCertificateAndKey("not a pem", a.key), "tls.crt does not hold a PEM certificate");
-  EXPECT_EQ(CheckCertificateAndKey(a.cert, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
+  EXPECT_EQ(CheckCertificateAndKey(
+                a.cert, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
             "tls.key does not hold a PEM private key");
   EXPECT_EQ(CheckCertificateAndKey("", a.key), "tls.crt is empty");
 }

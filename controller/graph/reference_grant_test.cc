@@ -16,8 +16,10 @@ resources::ReferenceGrant Grant(std::string ns, std::string from_kind, std::stri
 
 TEST(ReferenceGrants, SameNamespaceNeedsNoGrant) {
   ReferenceGrants grants({});
-  EXPECT_TRUE(grants.Allowed({"gateway.networking.k8s.io", "HTTPRoute", "a"}, {"", "Service", "a", "svc"}));
-  EXPECT_FALSE(grants.Allowed({"gateway.networking.k8s.io", "HTTPRoute", "a"}, {"", "Service", "b", "svc"}));
+  EXPECT_TRUE(
+      grants.Allowed({"gateway.networking.k8s.io", "HTTPRoute", "a"}, {"", "Service", "a", "svc"}));
+  EXPECT_FALSE(
+      grants.Allowed({"gateway.networking.k8s.io", "HTTPRoute", "a"}, {"", "Service", "b", "svc"}));
 }
 
 TEST(ReferenceGrants, NamedAndWildcardTargets) {
@@ -27,11 +29,13 @@ TEST(ReferenceGrants, NamedAndWildcardTargets) {
   EXPECT_TRUE(grants.Allowed(route, {"", "Service", "b", "svc"}));
   EXPECT_FALSE(grants.Allowed(route, {"", "Service", "b", "other"}));
   EXPECT_FALSE(grants.Allowed(route, {"", "Service", "c", "svc"}));
-  EXPECT_FALSE(grants.Allowed({"gateway.networking.k8s.io", "GRPCRoute", "a"}, {"", "Service", "b", "svc"}));
+  EXPECT_FALSE(
+      grants.Allowed({"gateway.networking.k8s.io", "GRPCRoute", "a"}, {"", "Service", "b", "svc"}));
   RefFrom gw{"gateway.networking.k8s.io", "Gateway", "a"};
   EXPECT_TRUE(grants.Allowed(gw, {"", "Secret", "c", "any"}));
   EXPECT_TRUE(grants.Allowed(gw, {"core", "Secret", "c", "any"}));
-  EXPECT_FALSE(grants.Allowed({"gateway.networking.k8s.io", "Gateway", "x"}, {"", "Secret", "c", "any"}));
+  EXPECT_FALSE(
+      grants.Allowed({"gateway.networking.k8s.io", "Gateway", "x"}, {"", "Secret", "c", "any"}));
 }
 
 }  // namespace

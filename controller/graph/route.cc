@@ -22,17 +22,20 @@ bool KindAllowed(const Listener& l, std::string_view kind) {
 
 bool NamespaceAllowed(Context& ctx, const Listener& l, const std::string& route_ns) {
   const auto& ar = l.spec->allowed_routes;
-  const std::string& owner_ns = l.listener_set ? l.listener_set->res->meta.ns : l.gateway->res->meta.ns;
+  const std::string& owner_ns =
+      l.listener_set ? l.listener_set->res->meta.ns : l.gateway->res->meta.ns;
   if (ar.from == "All") return true;
   if (ar.from == "Same") return route_ns == owner_ns;
-  if (ar.from == "Selector") return ar.selector && ar.selector->Matches(ctx.NamespaceLabels(route_ns));
+  if (ar.from == "Selector")
+    return ar.selector && ar.selector->Matches(ctx.NamespaceLabels(route_ns));
   return false;
 }
 
 bool SameRef(const resources::ParentRef& a, const resources::ParentRef& b,
              const std::string& route_ns) {
-  return a.kind == b.kind && a.name == b.name && a.ns.value_or(route_ns) == b.ns.value_or(route_ns) &&
-         a.section_name == b.section_name && a.port == b.port;
+  return a.kind == b.kind && a.name == b.name &&
+         a.ns.value_or(route_ns) == b.ns.value_or(route_ns) && a.section_name == b.section_name &&
+         a.port == b.port;
 }
 
 UpstreamProtocol ProtocolOf(const resources::ServicePort& port, bool raw) {
@@ -54,7 +57,8 @@ std::vector<Endpoint> EndpointsOf(Context& ctx, const resources::Service& svc,
     for (const auto& p : slice->ports) {
       if (p.name == port.name && p.protocol == port.protocol) target = p.port;
     }
-    if (!target && slice->ports.empty() && port.target_port_number) target = port.target_port_number;
+    if (!target && slice->ports.empty() && port.target_port_number)
+      target = port.target_port_number;
     if (!target) continue;
     for (const auto& ep : slice->endpoints) {
       for (const std::string& addr : ep.addresses) {
@@ -100,7 +104,8 @@ Backend ResolveBackend(Context& ctx, std::string_view route_kind, const std::str
   Backend b;
   b.weight = weight;
   auto fail = [&](std::string_view reason, std::string message) {
-    if (!failure->has_value()) *failure = st::False(st::type::kResolvedRefs, reason, std::move(message));
+    if (!failure->has_value())
+      *failure = st::False(st::type::kResolvedRefs, reason, std::move(message));
     return b;
   };
   std::string ns = ref.ns.value_or(route_ns);
@@ -115,8 +120,10 @@ Backend ResolveBackend(Context& ctx, std::string_view route_kind, const std::str
                 "backendRef to Service " + key + " is not permitted by any ReferenceGrant");
   }
   const resources::Service* svc = ctx.FindService(key);
-  if (svc == nullptr) return fail(st::reason::kBackendNotFound, "Service " + key + " does not exist");
-  if (!ref.port) return fail(st::reason::kBackendNotFound, "backendRef to Service " + key + " has no port");
+  if (svc == nullptr)
+    return fail(st::reason::kBackendNotFound, "Service " + key + " does not exist");
+  if (!ref.port)
+    return fail(st::reason::kBackendNotFound, "backendRef to Service " + key + " has no port");
   auto port = std::find_if(svc->ports.begin(), svc->ports.end(),
                            [&](const resources::ServicePort& p) { return p.port == *ref.port; });
   if (port == svc->ports.end()) {
@@ -163,24 +170,25 @@ void AttachRoute(Context& ctx, Route& route) {
       any_candidate = true;
       if (!KindAllowed(l, kind) || !NamespaceAllowed(ctx, l, res.meta.ns)) continue;
       any_allowed = true;
-      std::vector<std::string> hostnames =
-          uses_hostnames ? EffectiveHostnames(l.hostname, res.hostnames) : std::vector<std::string>{""};
+      std::vector<std::string> hostnames = uses_hostnames
+                                               ? EffectiveHostnames(l.hostname, res.hostnames)
+                                               : std::vector<std::string>{""};
       if (hostnames.empty()) continue;
       p.listeners.push_back(&l);
       p.hostnames.push_back(std::move(hostnames));
     }
     std::string parent_name = std::string(ref.kind) + " " + key;
     if (!any_candidate) {
-      p.accepted = st::False(st::type::kAccepted, st::reason::kNoMatchingParent,
-                             parent_name + " has no listener matching the parentRef's " +
-                                 (ref.section_name ? "sectionName" : "") +
-                                 (ref.section_name && ref.port ? " and " : "") +
-                                 (ref.port ? "port" : "") +
-                                 (!ref.section_name && !ref.port ? "listeners" : ""));
+      p.accepted =
+          st::False(st::type::kAccepted, st::reason::kNoMatchingParent,
+                    parent_name + " has no listener matching the parentRef's " +
+                        (ref.section_name ? "sectionName" : "") +
+                        (ref.section_name && ref.port ? " and " : "") + (ref.port ? "port" : "") +
+                        (!ref.section_name && !ref.port ? "listeners" : ""));
     } else if (!any_allowed) {
       p.accepted = st::False(st::type::kAccepted, st::reason::kNotAllowedByListeners,
-                             "No listener of " + parent_name + " allows this " +
-                                 std::string(kind) + " (kind or namespace)");
+                             "No listener of " + parent_name + " allows this " + std::string(kind) +
+                                 " (kind or namespace)");
     } else if (p.listeners.empty()) {
       p.accepted = st::False(st::type::kAccepted, st::reason::kNoMatchingListenerHostname,
                              "No hostname of the route matches a listener of " + parent_name);
@@ -239,7 +247,8 @@ void BuildL4RouteRules(Context& ctx, Route& route) {
       rule.backends.push_back(std::move(b));
     }
   }
-  route.resolved_refs = failure.value_or(st::True(st::type::kResolvedRefs, st::reason::kResolvedRefs, ""));
+  route.resolved_refs =
+      failure.value_or(st::True(st::type::kResolvedRefs, st::reason::kResolvedRefs, ""));
 }
 
 template <typename T>

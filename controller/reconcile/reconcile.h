@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "gatehouse/config/v1/config.pb.h"
 #include "controller/source/provider.h"
 #include "controller/status/update.h"
+#include "gatehouse/config/v1/config.pb.h"
 
 namespace gatehouse::reconcile {
 

@@ -15,8 +15,10 @@ source::ObjectPtr Obj(json::object o) { return std::make_shared<const json::obje
 
 json::object Meta(const std::string& ns, const std::string& name, int index) {
   char ts[32];
-  snprintf(ts, sizeof ts, "2024-01-01T%02d:%02d:%02dZ", index / 3600 % 24, index / 60 % 60, index % 60);
-  json::object m{{"name", name}, {"generation", 1}, {"resourceVersion", "1"}, {"creationTimestamp", ts}};
+  snprintf(ts, sizeof ts, "2024-01-01T%02d:%02d:%02dZ", index / 3600 % 24, index / 60 % 60,
+           index % 60);
+  json::object m{
+      {"name", name}, {"generation", 1}, {"resourceVersion", "1"}, {"creationTimestamp", ts}};
   if (!ns.empty()) m["namespace"] = ns;
   return m;
 }
@@ -29,24 +31,32 @@ Inputs MakeInputs(int routes, int gateways, int services) {
                             {"metadata", Meta("", "gatehouse", 0)},
                             {"spec", {{"controllerName", "gatehouse.dev/gateway-controller"}}}}));
   for (int g = 0; g < gateways; ++g) {
-    json::array listeners{
-        json::object{{"name", "http"}, {"port", 80}, {"protocol", "HTTP"},
-                     {"allowedRoutes", {{"namespaces", {{"from", "All"}}}}}},
-        json::object{{"name", "http-wild"}, {"port", 80}, {"protocol", "HTTP"},
-                     {"hostname", "*.gw" + std::to_string(g) + ".example.com"},
-                     {"allowedRoutes", {{"namespaces", {{"from", "All"}}}}}}};
-    in.objects.push_back(Obj({{"apiVersion", "gateway.networking.k8s.io/v1"},
-                              {"kind", "Gateway"},
-                              {"metadata", Meta("infra", "gw-" + std::to_string(g), g)},
-                              {"spec", {{"gatewayClassName", "gatehouse"}, {"listeners", listeners}}}}));
-    in.infra["infra/gw-" + std::to_string(g)].addresses = {{"IPAddress", "10.0.0." + std::to_string(g + 1)}};
+    json::array listeners{json::object{{"name", "http"},
+                                       {"port", 80},
+                                       {"protocol", "HTTP"},
+                                       {"allowedRoutes", {{"namespaces", {{"from", "All"}}}}}},
+                          json::object{{"name", "http-wild"},
+                                       {"port", 80},
+                                       {"protocol", "HTTP"},
+                                       {"hostname", "*.gw" + std::to_string(g) + ".example.com"},
+                                       {"allowedRoutes", {{"namespaces", {{"from", "All"}}}}}}};
+    in.objects.push_back(
+        Obj({{"apiVersion", "gateway.networking.k8s.io/v1"},
+             {"kind", "Gateway"},
+             {"metadata", Meta("infra", "gw-" + std::to_string(g), g)},
+             {"spec", {{"gatewayClassName", "gatehouse"}, {"listeners", listeners}}}}));
+    in.infra["infra/gw-" + std::to_string(g)].addresses = {
+        {"IPAddress", "10.0.0." + std::to_string(g + 1)}};
   }
   for (int s = 0; s < services; ++s) {
     std::string ns = "app-" + std::to_string(s % 10), name = "svc-" + std::to_string(s);
-    in.objects.push_back(Obj({{"apiVersion", "v1"},
-                              {"kind", "Service"},
-                              {"metadata", Meta(ns, name, s)},
-                              {"spec", {{"ports", json::array{json::object{{"name", "http"}, {"port", 8080}, {"targetPort", 3000}}}}}}}));
+    in.objects.push_back(Obj(
+        {{"apiVersion", "v1"},
+         {"kind", "Service"},
+         {"metadata", Meta(ns, name, s)},
+         {"spec",
+          {{"ports",
+            json::array{json::object{{"name", "http"}, {"port", 8080}, {"targetPort", 3000}}}}}}}));
     json::array endpoints;
     for (int e = 0; e < 3; ++e) {
       endpoints.push_back(json::object{
@@ -55,12 +65,13 @@ Inputs MakeInputs(int routes, int gateways, int services) {
     }
     json::object md = Meta(ns, name + "-abc", s);
     md["labels"] = json::object{{"kubernetes.io/service-name", name}};
-    in.objects.push_back(Obj({{"apiVersion", "discovery.k8s.io/v1"},
-                              {"kind", "EndpointSlice"},
-                              {"metadata", md},
-                              {"addressType", "IPv4"},
-                              {"endpoints", endpoints},
-                              {"ports", json::array{json::object{{"name", "http"}, {"port", 3000}}}}}));
+    in.objects.push_back(
+        Obj({{"apiVersion", "discovery.k8s.io/v1"},
+             {"kind", "EndpointSlice"},
+             {"metadata", md},
+             {"addressType", "IPv4"},
+             {"endpoints", endpoints},
+             {"ports", json::array{json::object{{"name", "http"}, {"port", 3000}}}}}));
   }
   for (int r = 0; r < routes; ++r) {
     int s = r % services;
@@ -70,9 +81,14 @@ Inputs MakeInputs(int routes, int gateways, int services) {
     for (int k = 0; k < 2; ++k) {
       rules.push_back(json::object{
           {"matches", json::array{json::object{
-                          {"path", {{"type", "PathPrefix"}, {"value", "/r" + std::to_string(r) + "/" + std::to_string(k)}}},
-                          {"headers", json::array{json::object{{"name", "x-v"}, {"value", std::to_string(k)}}}}}}},
-          {"backendRefs", json::array{json::object{{"name", "svc-" + std::to_string(s)}, {"port", 8080}, {"weight", 1}}}}});
+                          {"path",
+                           {{"type", "PathPrefix"},
+                            {"value", "/r" + std::to_string(r) + "/" + std::to_string(k)}}},
+                          {"headers", json::array{json::object{{"name", "x-v"},
+                                                               {"value", std::to_string(k)}}}}}}},
+          {"backendRefs",
+           json::array{json::object{
+               {"name", "svc-" + std::to_string(s)}, {"port", 8080}, {"weight", 1}}}}});
     }
     json::object route{
         {"apiVersion", "gateway.networking.k8s.io/v1"},

@@ -75,7 +75,8 @@ std::vector<source::ObjectPtr> Apply(const std::vector<source::ObjectPtr>& objec
     for (const auto& u : out.status) {
       if (u.kind == kind && u.name == name) copy["status"] = u.status;
     }
-    if (name == bump) copy["metadata"].as_object()["generation"] = md.at("generation").as_int64() + 1;
+    if (name == bump)
+      copy["metadata"].as_object()["generation"] = md.at("generation").as_int64() + 1;
     next.push_back(std::make_shared<const json::object>(std::move(copy)));
   }
   return next;
@@ -121,7 +122,8 @@ TEST(Reconcile, ProgrammedFollowsTheProxyAcks) {
   in.infra["ns/gw"].nack_error = "bad listener";
   out = Reconcile(in);
   EXPECT_EQ(programmed(out).at("reason").as_string(), "Invalid");
-  EXPECT_NE(std::string(programmed(out).at("message").as_string()).find("bad listener"), std::string::npos);
+  EXPECT_NE(std::string(programmed(out).at("message").as_string()).find("bad listener"),
+            std::string::npos);
 
   in.infra["ns/gw"].acked_version = version;
   in.infra["ns/gw"].nacked_version = "";
@@ -177,7 +179,8 @@ TEST(Reconcile, KeepsOtherControllersRouteParents) {
   in.objects = Parse(kObjects);
   in.now = "2024-01-01T00:00:00Z";
   json::object route = *in.objects.back();
-  json::value foreign = json::parse(R"({"parentRef":{"name":"other"},"controllerName":"example.com/x",
+  json::value foreign =
+      json::parse(R"({"parentRef":{"name":"other"},"controllerName":"example.com/x",
       "conditions":[{"type":"Accepted","status":"True","reason":"Accepted","message":"",
       "observedGeneration":1,"lastTransitionTime":"2020-01-01T00:00:00Z"}]})");
   route["status"] = json::object{{"parents", json::array{foreign}}};

@@ -155,8 +155,15 @@ metadata: {name: ns, labels: {a: b, c: d}}
 )";
 
 std::vector<json::value> Replacements() {
-  return {nullptr, json::value("x"), json::value(-1), json::value(int64_t{1} << 40), json::value(true),
-          json::value(1.5), json::object{}, json::array{}, json::array{json::object{}}};
+  return {nullptr,
+          json::value("x"),
+          json::value(-1),
+          json::value(int64_t{1} << 40),
+          json::value(true),
+          json::value(1.5),
+          json::object{},
+          json::array{},
+          json::array{json::object{}}};
 }
 
 // Calls fn(path) for every value under `v`, with a setter for it.
@@ -209,7 +216,8 @@ TEST(Robustness, EveryFieldOfEveryTypeIsHandled) {
           // The error names the mutated object, unless its name is what broke.
           const json::object& mo = mutated.get_object();
           const json::value* md = mo.if_contains("metadata");
-          const json::value* n = md && md->is_object() ? md->get_object().if_contains("name") : nullptr;
+          const json::value* n =
+              md && md->is_object() ? md->get_object().if_contains("name") : nullptr;
           if (n && n->is_string() && n->get_string() == name) {
             EXPECT_NE(out.decode_errors[0].find(name), std::string::npos)
                 << out.decode_errors[0] << " (mutated " << name << ")";

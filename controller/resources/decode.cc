@@ -173,7 +173,8 @@ absl::Status Decode(const RawObject& object, Resources& out) {
                                           : out.udp_routes;
         DecodeKind(object, list, [&](auto& x) { DecodeL4Route(spec, sp, x); });
       } else if (kind == "ReferenceGrant") {
-        DecodeKind(object, out.reference_grants, [&](auto& x) { DecodeReferenceGrant(spec, sp, x); });
+        DecodeKind(object, out.reference_grants,
+                   [&](auto& x) { DecodeReferenceGrant(spec, sp, x); });
       } else if (kind == "BackendTLSPolicy") {
         DecodeKind(object, out.backend_tls_policies,
                    [&](auto& x) { DecodeBackendTLSPolicy(spec, sp, x); });
@@ -184,7 +185,8 @@ absl::Status Decode(const RawObject& object, Resources& out) {
       } else if (kind == "Secret") {
         DecodeKind(object, out.secrets, [&](auto& x) { DecodeSecret(o, root, x); });
       } else if (kind == "ConfigMap") {
-        DecodeKind(object, out.config_maps, [&](auto& x) { x.data = GetStringMap(o, "data", root); });
+        DecodeKind(object, out.config_maps,
+                   [&](auto& x) { x.data = GetStringMap(o, "data", root); });
       } else if (kind == "Namespace") {
         DecodeKind(object, out.namespaces, [](auto&) {});
       }
@@ -192,8 +194,7 @@ absl::Status Decode(const RawObject& object, Resources& out) {
       DecodeKind(object, out.endpoint_slices, [&](auto& x) { DecodeEndpointSlice(o, root, x); });
     }
   } catch (const internal::FieldError& e) {
-    return absl::InvalidArgumentError(
-        e.path.empty() ? e.message : e.path + ": " + e.message);
+    return absl::InvalidArgumentError(e.path.empty() ? e.message : e.path + ": " + e.message);
   }
   return absl::OkStatus();
 }
@@ -209,7 +210,9 @@ void SortByKey(std::vector<T>& list) {
     return a.meta.name < b.meta.name;
   };
   std::stable_sort(list.begin(), list.end(), less);
-  auto same = [](const T& a, const T& b) { return a.meta.ns == b.meta.ns && a.meta.name == b.meta.name; };
+  auto same = [](const T& a, const T& b) {
+    return a.meta.ns == b.meta.ns && a.meta.name == b.meta.name;
+  };
   list.erase(std::unique(list.begin(), list.end(), same), list.end());
 }
 

@@ -367,7 +367,8 @@ void DecodeBackendTLSPolicy(const json::object& spec, const Path& p, BackendTLSP
     ForEachObject(*v, "subjectAltNames", vp, [&](const json::object& s, const Path& sp) {
       BackendTLSPolicy::SubjectAltName san;
       san.type = GetStringOr(s, "type", sp, "");
-      san.value = san.type == "URI" ? GetStringOr(s, "uri", sp, "") : GetStringOr(s, "hostname", sp, "");
+      san.value =
+          san.type == "URI" ? GetStringOr(s, "uri", sp, "") : GetStringOr(s, "hostname", sp, "");
       out.subject_alt_names.push_back(std::move(san));
     });
   }

@@ -21,8 +21,7 @@ void DecodeListenerSet(const boost::json::object& spec, const Path& path, Listen
 void DecodeHTTPRoute(const boost::json::object& spec, const Path& path, HTTPRoute& out);
 void DecodeGRPCRoute(const boost::json::object& spec, const Path& path, GRPCRoute& out);
 void DecodeL4Route(const boost::json::object& spec, const Path& path, L4Route& out);
-void DecodeReferenceGrant(const boost::json::object& spec, const Path& path,
-                          ReferenceGrant& out);
+void DecodeReferenceGrant(const boost::json::object& spec, const Path& path, ReferenceGrant& out);
 void DecodeBackendTLSPolicy(const boost::json::object& spec, const Path& path,
                             BackendTLSPolicy& out);
 

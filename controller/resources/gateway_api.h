@@ -255,7 +255,7 @@ struct BackendTLSPolicy : ObjectBase {
     std::string value;
   };
   std::vector<TargetRef> target_refs;
-  std::vector<ObjectRef> ca_certificate_refs;  // local: group, kind, name
+  std::vector<ObjectRef> ca_certificate_refs;             // local: group, kind, name
   std::optional<std::string> well_known_ca_certificates;  // "System"
   std::string hostname;
   std::vector<SubjectAltName> subject_alt_names;

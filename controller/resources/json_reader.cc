@@ -2,7 +2,6 @@
 
 #include <limits>
 
-
 namespace gatehouse::resources::internal {
 
 namespace json = boost::json;
@@ -14,7 +13,9 @@ std::string Path::String() const {
   return prefix.empty() ? std::string(key_) : prefix + "." + std::string(key_);
 }
 
-void Fail(const Path& path, std::string message) { throw FieldError{path.String(), std::move(message)}; }
+void Fail(const Path& path, std::string message) {
+  throw FieldError{path.String(), std::move(message)};
+}
 
 namespace {
 

@@ -52,8 +52,8 @@ std::string GetStringOr(const boost::json::object& o, std::string_view key, cons
 // Integer fields that must fit an int32 (ports, weights, codes).
 std::optional<int32_t> GetInt32(const boost::json::object& o, std::string_view key,
                                 const Path& path);
-std::map<std::string, std::string> GetStringMap(const boost::json::object& o,
-                                                std::string_view key, const Path& path);
+std::map<std::string, std::string> GetStringMap(const boost::json::object& o, std::string_view key,
+                                                const Path& path);
 std::vector<std::string> GetStringList(const boost::json::object& o, std::string_view key,
                                        const Path& path);
 

@@ -18,7 +18,8 @@ bool LabelSelector::Matches(const std::map<std::string, std::string>& labels) co
   for (const auto& req : match_expressions) {
     auto it = labels.find(req.key);
     bool has = it != labels.end();
-    bool in = has && std::find(req.values.begin(), req.values.end(), it->second) != req.values.end();
+    bool in =
+        has && std::find(req.values.begin(), req.values.end(), it->second) != req.values.end();
     if (req.op == "In") {
       if (!in) return false;
     } else if (req.op == "NotIn") {

@@ -8,13 +8,14 @@
 #include <cstdlib>
 #include <optional>
 
-
 namespace gatehouse::resources {
 namespace {
 
 namespace json = boost::json;
 
-bool IsNull(std::string_view s) { return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL"; }
+bool IsNull(std::string_view s) {
+  return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
+}
 
 std::optional<bool> AsBool(std::string_view s) {
   if (s == "true" || s == "True" || s == "TRUE") return true;
@@ -119,8 +120,9 @@ json::value NodeToJson(const YAML::Node& node) {
 // True when a plain YAML scalar with this text would not read back as the string.
 bool NeedsQuotes(std::string_view s) {
   if (IsNull(s) || AsBool(s) || AsInt(s) || AsFloat(s)) return true;
-  static constexpr std::string_view kOtherBools[] = {"y", "Y", "yes", "Yes", "YES", "n", "N", "no",
-                                                      "No", "NO", "on", "On", "ON", "off", "Off", "OFF"};
+  static constexpr std::string_view kOtherBools[] = {"y",  "Y",   "yes", "Yes", "YES", "n",
+                                                     "N",  "no",  "No",  "NO",  "on",  "On",
+                                                     "ON", "off", "Off", "OFF"};
   for (auto b : kOtherBools) {
     if (s == b) return true;
   }

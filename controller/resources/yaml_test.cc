@@ -62,9 +62,9 @@ TEST(YamlToJson, SyntaxErrorIsAStatus) {
 }
 
 TEST(JsonToYaml, RoundTripsAmbiguousStrings) {
-  json::value v = json::parse(
-      R"({"a":"80","b":"true","c":"","d":"null","e":80,"f":true,"g":null,"h":"yes",)"
-      R"("i":["x",{"k":"v: w"}],"j":1.5})");
+  json::value v =
+      json::parse(R"({"a":"80","b":"true","c":"","d":"null","e":80,"f":true,"g":null,"h":"yes",)"
+                  R"("i":["x",{"k":"v: w"}],"j":1.5})");
   std::string yaml = JsonToYaml(v);
   auto back = YamlToJson(yaml);
   ASSERT_TRUE(back.ok()) << yaml;

@@ -30,10 +30,10 @@ TEST(MergeConditions, KeepsTransitionTimeWhenStatusUnchangedButBumpsGeneration) 
     {"type":"Programmed","status":"False","observedGeneration":1,
      "lastTransitionTime":"2020-01-01T00:00:00Z","reason":"Pending","message":""}])")
                          .as_array();
-  json::array out = MergeConditions(
-      {True(type::kAccepted, reason::kListenersNotValid, "changed reason"),
-       True(type::kProgrammed, reason::kProgrammed)},
-      &prev, 2, "2024-05-01T00:00:00Z");
+  json::array out =
+      MergeConditions({True(type::kAccepted, reason::kListenersNotValid, "changed reason"),
+                       True(type::kProgrammed, reason::kProgrammed)},
+                      &prev, 2, "2024-05-01T00:00:00Z");
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].at("lastTransitionTime").as_string(), "2020-01-01T00:00:00Z");
   EXPECT_EQ(out[0].at("observedGeneration").as_int64(), 2);

@@ -58,7 +58,8 @@ Condition GatewayProgrammed(const graph::Gateway& gw, const GatewayProgramming* 
   if (p == nullptr || p->version.empty()) {
     return False(type::kProgrammed, reason::kPending, "No configuration computed yet");
   }
-  if (!p->address_error.empty()) return False(type::kProgrammed, reason::kAddressNotUsable, p->address_error);
+  if (!p->address_error.empty())
+    return False(type::kProgrammed, reason::kAddressNotUsable, p->address_error);
   if (p->addresses.empty()) {
     return False(type::kProgrammed, reason::kAddressNotAssigned, "No address is assigned yet");
   }
@@ -70,7 +71,8 @@ Condition GatewayProgrammed(const graph::Gateway& gw, const GatewayProgramming* 
     return False(type::kProgrammed, reason::kPending,
                  "Waiting for the proxy to apply configuration " + p->version);
   }
-  return True(type::kProgrammed, reason::kProgrammed, "Configuration " + p->version + " is applied");
+  return True(type::kProgrammed, reason::kProgrammed,
+              "Configuration " + p->version + " is applied");
 }
 
 Condition ListenerProgrammed(const graph::Listener& l, const Condition& gateway_programmed) {
@@ -80,9 +82,10 @@ Condition ListenerProgrammed(const graph::Listener& l, const Condition& gateway_
     return False(type::kProgrammed, reason::kInvalid, "Listener has no usable certificate");
   }
   if (!gateway_programmed.IsTrue()) {
-    return False(type::kProgrammed,
-                 gateway_programmed.reason == reason::kInvalid ? reason::kInvalid : reason::kPending,
-                 gateway_programmed.message);
+    return False(
+        type::kProgrammed,
+        gateway_programmed.reason == reason::kInvalid ? reason::kInvalid : reason::kPending,
+        gateway_programmed.message);
   }
   return True(type::kProgrammed, reason::kProgrammed, "");
 }
@@ -108,8 +111,8 @@ json::array ListenerStatuses(const std::deque<graph::Listener>& listeners,
 void GatewayClassStatus(const graph::GatewayClass& c, const StatusOptions& opt,
                         std::vector<StatusUpdate>& out) {
   json::object s;
-  s["conditions"] = MergeConditions(c.conditions, ConditionsOf(c.res->Status()),
-                                    c.res->meta.generation, opt.now);
+  s["conditions"] =
+      MergeConditions(c.conditions, ConditionsOf(c.res->Status()), c.res->meta.generation, opt.now);
   json::array features;
   for (std::string_view f : opt.supported_features) features.push_back(json::object{{"name", f}});
   s["supportedFeatures"] = std::move(features);
@@ -128,12 +131,14 @@ void GatewayStatus(const graph::Gateway& gw, const StatusOptions& opt,
   json::object s;
   json::array addresses;
   if (p != nullptr) {
-    for (const auto& [t, v] : p->addresses) addresses.push_back(json::object{{"type", t}, {"value", v}});
+    for (const auto& [t, v] : p->addresses)
+      addresses.push_back(json::object{{"type", t}, {"value", v}});
   }
   s["addresses"] = std::move(addresses);
   s["conditions"] = MergeConditions(conds, ConditionsOf(prev), gen, opt.now,
                                     {type::kInsecureFrontendValidationMode});
-  s["listeners"] = ListenerStatuses(gw.listeners, ArrayField(prev, "listeners"), programmed, gen, opt.now);
+  s["listeners"] =
+      ListenerStatuses(gw.listeners, ArrayField(prev, "listeners"), programmed, gen, opt.now);
   int attached = 0;
   for (const graph::ListenerSet* ls : gw.listener_sets) attached += ls->accepted ? 1 : 0;
   s["attachedListenerSets"] = attached;
@@ -148,8 +153,9 @@ void ListenerSetStatus(const graph::ListenerSet& ls, const StatusOptions& opt,
   const Condition& accepted = ls.conditions.front();
   Condition programmed;
   if (!accepted.IsTrue()) {
-    std::string_view r = accepted.reason == reason::kParentNotAccepted ? "ParentNotProgrammed"
-                                                                        : std::string_view(accepted.reason);
+    std::string_view r = accepted.reason == reason::kParentNotAccepted
+                             ? "ParentNotProgrammed"
+                             : std::string_view(accepted.reason);
     programmed = False(type::kProgrammed, r, accepted.message);
   } else if (!gw_programmed.IsTrue()) {
     programmed = False(type::kProgrammed, reason::kPending, gw_programmed.message);
@@ -160,7 +166,8 @@ void ListenerSetStatus(const graph::ListenerSet& ls, const StatusOptions& opt,
   int64_t gen = ls.res->meta.generation;
   json::object s;
   s["conditions"] = MergeConditions({accepted, programmed}, ConditionsOf(prev), gen, opt.now);
-  s["listeners"] = ListenerStatuses(ls.listeners, ArrayField(prev, "listeners"), gw_programmed, gen, opt.now);
+  s["listeners"] =
+      ListenerStatuses(ls.listeners, ArrayField(prev, "listeners"), gw_programmed, gen, opt.now);
   out.push_back(Update(*ls.res, std::move(s)));
 }
 
@@ -185,8 +192,10 @@ bool SameParent(const json::object& status_ref, const resources::ParentRef& ref,
   const json::value* port = status_ref.if_contains("port");
   std::optional<int64_t> p;
   if (port && port->is_number()) p = port->to_number<int64_t>();
-  return field("group", resources::kGatewayGroup) == ref.group && field("kind", "Gateway") == ref.kind &&
-         field("namespace", route_ns) == ref.ns.value_or(route_ns) && Str(status_ref, "name") == ref.name &&
+  return field("group", resources::kGatewayGroup) == ref.group &&
+         field("kind", "Gateway") == ref.kind &&
+         field("namespace", route_ns) == ref.ns.value_or(route_ns) &&
+         Str(status_ref, "name") == ref.name &&
          field("sectionName", "") == ref.section_name.value_or("") &&
          p == (ref.port ? std::optional<int64_t>(*ref.port) : std::nullopt);
 }
@@ -245,7 +254,8 @@ void StaleRouteStatus(const std::vector<T>& list, const std::set<const resources
     if (in_graph.count(&r)) continue;
     const json::array* previous = ArrayField(r.Status(), "parents");
     if (!HasOwnEntries(previous, opt.controller_name)) continue;
-    out.push_back(Update(r, json::object{{"parents", ForeignEntries(previous, opt.controller_name)}}));
+    out.push_back(
+        Update(r, json::object{{"parents", ForeignEntries(previous, opt.controller_name)}}));
   }
 }
 
@@ -267,8 +277,10 @@ void PolicyStatus(const graph::BackendTLSPolicy& p, const StatusOptions& opt,
         }
       }
     }
-    json::object ref{{"group", resources::kGatewayGroup}, {"kind", "Gateway"},
-                     {"namespace", meta.ns}, {"name", meta.name}};
+    json::object ref{{"group", resources::kGatewayGroup},
+                     {"kind", "Gateway"},
+                     {"namespace", meta.ns},
+                     {"name", meta.name}};
     if (a.section_name) ref["sectionName"] = *a.section_name;
     json::object e;
     e["ancestorRef"] = std::move(ref);
@@ -306,7 +318,8 @@ std::vector<StatusUpdate> BuildStatus(const resources::Resources& in, const grap
     if (policies.count(&p)) continue;
     const json::array* previous = ArrayField(p.Status(), "ancestors");
     if (!HasOwnEntries(previous, opt.controller_name)) continue;
-    out.push_back(Update(p, json::object{{"ancestors", ForeignEntries(previous, opt.controller_name)}}));
+    out.push_back(
+        Update(p, json::object{{"ancestors", ForeignEntries(previous, opt.controller_name)}}));
   }
   return out;
 }

@@ -82,7 +82,8 @@ void ParseControl(const json::object& doc, Case& c, bool& use_base) {
     }
     c.inputs.now = Str(o, "now", c.inputs.now);
     if (const auto* f = o.if_contains("features"); f && f->is_array()) {
-      for (const auto& name : f->get_array()) c.inputs.claimed_features->emplace_back(name.as_string());
+      for (const auto& name : f->get_array())
+        c.inputs.claimed_features->emplace_back(name.as_string());
     }
   }
   if (const auto* infra = doc.if_contains("infra"); infra && infra->is_object()) {
@@ -93,14 +94,19 @@ void ParseControl(const json::object& doc, Case& c, bool& use_base) {
       reconcile::GatewayInfra& gi = c.inputs.infra[gw];
       if (const auto* a = o.if_contains("addresses"); a && a->is_array()) {
         for (const auto& e : a->get_array()) {
-          gi.addresses.emplace_back(Str(e.as_object(), "type", "IPAddress"), Str(e.as_object(), "value"));
+          gi.addresses.emplace_back(Str(e.as_object(), "type", "IPAddress"),
+                                    Str(e.as_object(), "value"));
         }
       }
       std::string acked = Str(o, "acked"), nacked = Str(o, "nacked");
-      if (acked == "current") c.ack_current.push_back(gw);
-      else gi.acked_version = acked;
-      if (nacked == "current") c.nack_current.push_back(gw);
-      else gi.nacked_version = nacked;
+      if (acked == "current")
+        c.ack_current.push_back(gw);
+      else
+        gi.acked_version = acked;
+      if (nacked == "current")
+        c.nack_current.push_back(gw);
+      else
+        gi.nacked_version = nacked;
       gi.nack_error = Str(o, "nackError");
       gi.address_error = Str(o, "addressError");
     }
@@ -236,9 +242,9 @@ class GoldenTest : public testing::Test {
     }
     ASSERT_TRUE(fs::exists(out_rel)) << out_rel << " is missing; run with --update";
     std::string want = ReadFile(out_rel);
-    EXPECT_TRUE(want == got) << name << " differs from its golden file at "
-                             << FirstDifference(want, got)
-                             << "\n(regenerate with: bazel run //controller/translate:golden_test -- --update)";
+    EXPECT_TRUE(want == got)
+        << name << " differs from its golden file at " << FirstDifference(want, got)
+        << "\n(regenerate with: bazel run //controller/translate:golden_test -- --update)";
   }
 
  private:

@@ -44,7 +44,8 @@ bool ToFilter(const resources::RouteFilter& f, const std::string& matched_prefix
   } else if (f.url_rewrite && f.type == "URLRewrite") {
     auto* rw = out->mutable_url_rewrite();
     rw->set_hostname(f.url_rewrite->hostname.value_or(""));
-    if (f.url_rewrite->path) ToPathModifier(*f.url_rewrite->path, matched_prefix, rw->mutable_path());
+    if (f.url_rewrite->path)
+      ToPathModifier(*f.url_rewrite->path, matched_prefix, rw->mutable_path());
   } else if (f.request_mirror && f.type == "RequestMirror") {
     if (mirror.empty()) return false;
     auto* m = out->mutable_request_mirror();
@@ -86,7 +87,8 @@ void FillAction(const graph::RouteRule& rr, const std::vector<resources::RouteFi
       continue;
     }
     cfg::HttpFilter hf;
-    if (ToFilter(f, matched_prefix, Lookup(rr.rule_mirrors, i), &hf)) *out->add_filters() = std::move(hf);
+    if (ToFilter(f, matched_prefix, Lookup(rr.rule_mirrors, i), &hf))
+      *out->add_filters() = std::move(hf);
   }
   if (redirect != nullptr) {
     auto* r = out->mutable_redirect();
@@ -240,34 +242,36 @@ void AppendGRPC(const graph::Route& route, std::vector<SortableRoute>& out) {
 
 }  // namespace
 
-void AppendRoutes(const graph::Graph& g, const graph::Route& route, std::vector<SortableRoute>& out) {
+void AppendRoutes(const graph::Graph& g, const graph::Route& route,
+                  std::vector<SortableRoute>& out) {
   (void)g;
   if (route.kind == graph::RouteKind::kHTTP) AppendHTTP(route, out);
   if (route.kind == graph::RouteKind::kGRPC) AppendGRPC(route, out);
 }
 
 void SortByPrecedence(std::vector<SortableRoute>& routes) {
-  std::stable_sort(routes.begin(), routes.end(), [](const SortableRoute& a, const SortableRoute& b) {
-    if (a.host_rank != b.host_rank) return a.host_rank < b.host_rank;
-    if (a.host_length != b.host_length) return a.host_length > b.host_length;
-    if (a.path_rank != b.path_rank) return a.path_rank < b.path_rank;
-    if (a.path_length != b.path_length) return a.path_length > b.path_length;
-    if (a.has_method != b.has_method) return a.has_method;
-    if (a.headers != b.headers) return a.headers > b.headers;
-    if (a.query_params != b.query_params) return a.query_params > b.query_params;
-    if (a.owner != b.owner) {
-      const auto& ma = a.owner->meta;
-      const auto& mb = b.owner->meta;
-      if (ma.creation_timestamp != mb.creation_timestamp) {
-        return ma.creation_timestamp < mb.creation_timestamp;
-      }
-      if (ma.ns != mb.ns) return ma.ns < mb.ns;
-      if (ma.name != mb.name) return ma.name < mb.name;
-      return a.owner->kind < b.owner->kind;
-    }
-    if (a.rule != b.rule) return a.rule < b.rule;
-    return a.match < b.match;
-  });
+  std::stable_sort(routes.begin(), routes.end(),
+                   [](const SortableRoute& a, const SortableRoute& b) {
+                     if (a.host_rank != b.host_rank) return a.host_rank < b.host_rank;
+                     if (a.host_length != b.host_length) return a.host_length > b.host_length;
+                     if (a.path_rank != b.path_rank) return a.path_rank < b.path_rank;
+                     if (a.path_length != b.path_length) return a.path_length > b.path_length;
+                     if (a.has_method != b.has_method) return a.has_method;
+                     if (a.headers != b.headers) return a.headers > b.headers;
+                     if (a.query_params != b.query_params) return a.query_params > b.query_params;
+                     if (a.owner != b.owner) {
+                       const auto& ma = a.owner->meta;
+                       const auto& mb = b.owner->meta;
+                       if (ma.creation_timestamp != mb.creation_timestamp) {
+                         return ma.creation_timestamp < mb.creation_timestamp;
+                       }
+                       if (ma.ns != mb.ns) return ma.ns < mb.ns;
+                       if (ma.name != mb.name) return ma.name < mb.name;
+                       return a.owner->kind < b.owner->kind;
+                     }
+                     if (a.rule != b.rule) return a.rule < b.rule;
+                     return a.match < b.match;
+                   });
 }
 
 }  // namespace gatehouse::translate

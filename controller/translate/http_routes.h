@@ -28,7 +28,8 @@ struct SortableRoute {
 };
 
 // Appends the routes of every valid rule of `route`.
-void AppendRoutes(const graph::Graph& g, const graph::Route& route, std::vector<SortableRoute>& out);
+void AppendRoutes(const graph::Graph& g, const graph::Route& route,
+                  std::vector<SortableRoute>& out);
 
 // Sorts by precedence: the route's own hostname, path kind and length, method,
 // header count, query count, then the oldest route, namespace/name, rule and

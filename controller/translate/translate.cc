@@ -94,7 +94,8 @@ std::pair<int, size_t> OriginalHostname(const std::string& listener,
   for (const std::string& r : route_hostnames) {
     if (graph::IntersectHostnames(listener, r) != effective) continue;
     std::pair<int, size_t> rank{r.rfind("*.", 0) == 0 ? 1 : 0, r.size()};
-    if (rank.first < best.first || (rank.first == best.first && rank.second > best.second)) best = rank;
+    if (rank.first < best.first || (rank.first == best.first && rank.second > best.second))
+      best = rank;
   }
   return best;
 }
@@ -120,7 +121,8 @@ class Builder {
     for (const auto& [key, listeners] : ports) {
       const auto& [addr, port, proto] = key;
       cfg::Listener* out = snap.add_listeners();
-      std::string name = std::string(ProtocolName(listeners[0]->protocol)) + "-" + std::to_string(port);
+      std::string name =
+          std::string(ProtocolName(listeners[0]->protocol)) + "-" + std::to_string(port);
       if (addresses.size() > 1) name += "-" + addr;
       out->set_name(name);
       out->set_address(addr);
@@ -219,13 +221,15 @@ class Builder {
       std::pair<int, size_t> best{2, 0};
       for (const std::string& h : a->hostnames) {
         auto rank = OriginalHostname(l.hostname, a->route->res->hostnames, h);
-        if (rank.first < best.first || (rank.first == best.first && rank.second > best.second)) best = rank;
+        if (rank.first < best.first || (rank.first == best.first && rank.second > best.second))
+          best = rank;
       }
       return std::make_pair(best.first, -static_cast<int64_t>(best.second));
     };
-    std::stable_sort(order.begin(), order.end(), [&](const graph::Attachment* a, const graph::Attachment* b) {
-      return specificity(a) < specificity(b);
-    });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](const graph::Attachment* a, const graph::Attachment* b) {
+                       return specificity(a) < specificity(b);
+                     });
     for (const graph::Attachment* a : order) {
       auto* r = out->add_tls_routes();
       r->set_name(a->route->Key());
@@ -287,7 +291,8 @@ class Builder {
     }
     // A BackendTLSPolicy applies to HTTP traffic and to TLS the Gateway
     // terminated; passthrough and TCP traffic is the client's own.
-    bool originate_tls = c.protocol != graph::UpstreamProtocol::kRaw || terminated_clusters_.count(c.name);
+    bool originate_tls =
+        c.protocol != graph::UpstreamProtocol::kRaw || terminated_clusters_.count(c.name);
     if (c.tls && originate_tls) {
       auto* tls = out->mutable_tls();
       tls->set_sni(c.tls->sni);
@@ -304,8 +309,8 @@ class Builder {
         secrets_.insert(gw_.backend_client_certificate);
       }
       // gRPC and h2c backends speak HTTP/2, which over TLS is negotiated by ALPN.
-      if (c.protocol == graph::UpstreamProtocol::kH2C || c.protocol == graph::UpstreamProtocol::kH2 ||
-          grpc_clusters_.count(c.name)) {
+      if (c.protocol == graph::UpstreamProtocol::kH2C ||
+          c.protocol == graph::UpstreamProtocol::kH2 || grpc_clusters_.count(c.name)) {
         tls->add_alpn("h2");
       }
     }
