@@ -6,6 +6,7 @@
 
 #include "proxy/admin/log.h"
 #include "proxy/http/server.h"
+#include "proxy/l4/l4.h"
 
 namespace gatehouse::proxy {
 namespace {
@@ -36,11 +37,17 @@ absl::Status ProxyServer::Start() {
           case pb::HTTPS:
             http::ServeHttps(w, std::move(rt), std::move(s));
             break;
+          case pb::TLS:
+            l4::ServeTls(w, std::move(rt), std::move(s));
+            break;
+          case pb::TCP:
+            l4::ServeTcp(w, std::move(rt), std::move(s));
+            break;
           default:
             break;  // closes the socket
         }
       },
-      [](listener::Worker&, std::shared_ptr<listener::ListenerRuntime>) {});
+      [](listener::Worker& w, std::shared_ptr<listener::ListenerRuntime> rt) { l4::ServeUdp(w, std::move(rt)); });
   for (auto& w : workers_) w->Start();
   started_ = true;
 

@@ -34,6 +34,8 @@ struct Limits {
   std::chrono::milliseconds upstream_connect_timeout{5000};
   std::chrono::milliseconds upstream_response_timeout{300000};  // when the route sets none
   std::chrono::milliseconds drain_timeout{10000};
+  std::chrono::milliseconds l4_idle_timeout{3600000};  // TCP / TLS tunnels
+  std::chrono::milliseconds udp_idle_timeout{60000};   // UDP sessions per client
 };
 
 class ListenerRuntime;
