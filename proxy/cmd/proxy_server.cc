@@ -74,7 +74,8 @@ absl::Status ProxyServer::Start() {
 
   auto apply = [this](const pb::Snapshot& s) { return Apply(s); };
   if (!options_.snapshot_file.empty()) {
-    file_ = std::make_unique<config::FileSource>(options_.snapshot_file, apply);
+    file_ = std::make_unique<config::FileSource>(options_.snapshot_file, apply,
+                                                 [this] { metrics_.SnapshotRejected(); });
     if (absl::Status s = file_->Start(); !s.ok()) return s;
   } else if (!options_.controller.empty()) {
     config::StreamClientOptions so;

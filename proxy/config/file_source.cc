@@ -22,8 +22,8 @@ absl::StatusOr<::gatehouse::config::v1::Snapshot> ParseSnapshotJson(const std::s
   return snapshot;
 }
 
-FileSource::FileSource(std::string path, ApplyFn apply, std::chrono::milliseconds poll)
-    : path_(std::move(path)), apply_(std::move(apply)), poll_(poll) {}
+FileSource::FileSource(std::string path, ApplyFn apply, RejectFn on_parse_error, std::chrono::milliseconds poll)
+    : path_(std::move(path)), apply_(std::move(apply)), on_parse_error_(std::move(on_parse_error)), poll_(poll) {}
 
 FileSource::~FileSource() { Stop(); }
 
@@ -74,6 +74,7 @@ absl::Status FileSource::Check(bool force) {
   auto snapshot = ParseSnapshotJson(content);
   if (!snapshot.ok()) {
     log::Error("snapshot rejected", {{"version", ""}, {"error", snapshot.status().ToString()}});
+    if (on_parse_error_) on_parse_error_();
     return snapshot.status();
   }
   return apply_(*snapshot);

@@ -23,7 +23,10 @@ class FileSource {
  public:
   using ApplyFn = std::function<absl::Status(const ::gatehouse::config::v1::Snapshot&)>;
 
-  FileSource(std::string path, ApplyFn apply,
+  // Told when the file does not parse (it is then not applied at all).
+  using RejectFn = std::function<void()>;
+
+  FileSource(std::string path, ApplyFn apply, RejectFn on_parse_error = nullptr,
              std::chrono::milliseconds poll = std::chrono::milliseconds(50));
   ~FileSource();
 
@@ -38,6 +41,7 @@ class FileSource {
 
   std::string path_;
   ApplyFn apply_;
+  RejectFn on_parse_error_;
   std::chrono::milliseconds poll_;
   std::thread thread_;
   std::mutex mu_;
