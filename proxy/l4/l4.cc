@@ -97,30 +97,31 @@ asio::awaitable<void> Pump(From& from, To& to, std::chrono::milliseconds idle) {
   beast::get_lowest_layer(to).socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
 }
 
-// Connects to `ep` and pipes `down` (plus `initial` bytes already read from it) both ways.
+// Connects to `ep` (with TLS when the cluster has a BackendTLSPolicy) and pipes `down`
+// (plus `initial` bytes already read from it) both ways.
 template <class Down>
-asio::awaitable<void> Splice(listener::Worker& worker, Tunnel& tunnel, Down& down, const config::EndpointRef& ep,
-                             std::span<const char> initial) {
-  beast::tcp_stream up(worker.io());
-  tunnel.Track(up.socket());
-  up.expires_after(worker.limits().upstream_connect_timeout);
-  auto [ec] = co_await up.async_connect(ep.address, kTuple);
-  if (ec) {
-    worker.stats().upstream_connect_failures.Inc();
-    co_return;
-  }
-  worker.stats().upstream_connects.Inc();
-  boost::system::error_code ignored;
-  up.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
-  if (!initial.empty()) {
-    up.expires_after(worker.limits().l4_idle_timeout);
-    auto [wec, wn] = co_await asio::async_write(up, asio::buffer(initial.data(), initial.size()), kTuple);
-    if (wec) co_return;
-  }
-  using namespace asio::experimental::awaitable_operators;
+asio::awaitable<void> Splice(listener::Worker& worker, Tunnel& tunnel, Down& down, const config::ClusterTable& cluster,
+                             const config::EndpointRef& ep, std::span<const char> initial) {
+  upstream::ConnectParams params;
+  params.key = &ep.pool_key;
+  params.endpoint = ep.address;
+  params.tls = cluster.tls.get();
+  params.tls_config = cluster.proto->has_tls() ? &cluster.proto->tls() : nullptr;
+  params.timeout = worker.limits().upstream_connect_timeout;
+  auto [ec, conn] = co_await worker.pool().Connect(params);
+  if (ec) co_return;
+  tunnel.Track(conn->tcp().socket());
   const auto idle = worker.limits().l4_idle_timeout;
-  co_await (Pump(down, up, idle) && Pump(up, down, idle));
-  up.close();
+  co_await conn->Visit([&](auto& up) -> asio::awaitable<void> {
+    if (!initial.empty()) {
+      beast::get_lowest_layer(up).expires_after(idle);
+      auto [wec, wn] = co_await asio::async_write(up, asio::buffer(initial.data(), initial.size()), kTuple);
+      if (wec) co_return;
+    }
+    using namespace asio::experimental::awaitable_operators;
+    co_await (Pump(down, up, idle) && Pump(up, down, idle));
+  });
+  conn->tcp().close();
 }
 
 asio::awaitable<void> TcpSession(listener::Worker& worker, std::shared_ptr<listener::ListenerRuntime> runtime,
@@ -132,9 +133,10 @@ asio::awaitable<void> TcpSession(listener::Worker& worker, std::shared_ptr<liste
   const config::ListenerTable* lt = tables ? tables->FindListener(runtime->key()) : nullptr;
   if (lt == nullptr || lt->proto->l4_routes().empty()) co_return;
   // The oldest route wins; the controller puts it first.
-  const config::EndpointRef* ep = PickEndpoint(worker, *tables, lt->proto->l4_routes(0).backends());
+  const config::ClusterTable* cluster = nullptr;
+  const config::EndpointRef* ep = PickEndpoint(worker, *tables, lt->proto->l4_routes(0).backends(), &cluster);
   if (ep == nullptr) co_return;
-  co_await Splice(worker, tunnel, down, *ep, {});
+  co_await Splice(worker, tunnel, down, *cluster, *ep, {});
   down.close();
 }
 
@@ -158,7 +160,9 @@ asio::awaitable<void> TlsSession(listener::Worker& worker, std::shared_ptr<liste
   auto tables = worker.store().Load();
   const config::ListenerTable* lt = tables ? tables->FindListener(runtime->key()) : nullptr;
   const config::TlsRouteEntry* route = lt != nullptr ? lt->SelectTlsRoute(ch.sni) : nullptr;
-  const config::EndpointRef* ep = route != nullptr ? PickEndpoint(worker, *tables, route->route->backends()) : nullptr;
+  const config::ClusterTable* cluster = nullptr;
+  const config::EndpointRef* ep =
+      route != nullptr ? PickEndpoint(worker, *tables, route->route->backends(), &cluster) : nullptr;
   if (ep == nullptr) {
     // Unknown name (or no usable backend): close, never a TLS alert.
     log::Debug("tls route: no match", {{"sni", ch.sni}, {"listener", runtime->key().ToString()}});
@@ -167,7 +171,8 @@ asio::awaitable<void> TlsSession(listener::Worker& worker, std::shared_ptr<liste
   }
   if (route->route->mode() == pb::TlsRoute::PASSTHROUGH) {
     auto data = hello.cdata();
-    co_await Splice(worker, tunnel, down, *ep, std::span<const char>(static_cast<const char*>(data.data()), data.size()));
+    co_await Splice(worker, tunnel, down, *cluster, *ep,
+                    std::span<const char>(static_cast<const char*>(data.data()), data.size()));
     down.close();
     co_return;
   }
@@ -181,7 +186,8 @@ asio::awaitable<void> TlsSession(listener::Worker& worker, std::shared_ptr<liste
   worker.stats().tls_handshakes.Inc();
   hello.consume(used);
   auto rest = hello.cdata();
-  co_await Splice(worker, tunnel, tls, *ep, std::span<const char>(static_cast<const char*>(rest.data()), rest.size()));
+  co_await Splice(worker, tunnel, tls, *cluster, *ep,
+                  std::span<const char>(static_cast<const char*>(rest.data()), rest.size()));
   beast::get_lowest_layer(tls).close();
 }
 

@@ -98,6 +98,45 @@ class UdpEcho {
   std::thread thread_;
 };
 
+// A TLS backend: reports the SNI it was asked for, then echoes.
+class TlsEcho {
+ public:
+  explicit TlsEcho(const testing::Pem& cert)
+      : ctx_(asio::ssl::context::tls_server), acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
+    ctx_.use_certificate_chain(asio::buffer(cert.cert));
+    ctx_.use_private_key(asio::buffer(cert.key), asio::ssl::context::pem);
+    port_ = acceptor_.local_endpoint().port();
+    thread_ = std::thread([this] {
+      asio::ssl::stream<asio::ip::tcp::socket> s(io_, ctx_);
+      boost::system::error_code ec;
+      acceptor_.accept(s.next_layer(), ec);
+      if (ec) return;
+      s.handshake(asio::ssl::stream_base::server, ec);
+      if (ec) return;
+      const char* sni = SSL_get_servername(s.native_handle(), TLSEXT_NAMETYPE_host_name);
+      std::string hello = std::string("sni=") + (sni ? sni : "") + ";";
+      asio::write(s, asio::buffer(hello), ec);
+      char buf[4096];
+      while (!ec) {
+        size_t n = s.read_some(asio::buffer(buf), ec);
+        if (!ec) asio::write(s, asio::buffer(buf, n), ec);
+      }
+    });
+  }
+  ~TlsEcho() {
+    acceptor_.close();
+    thread_.join();
+  }
+  int port() const { return port_; }
+
+ private:
+  asio::io_context io_;
+  asio::ssl::context ctx_;
+  asio::ip::tcp::acceptor acceptor_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
 std::string ReadSome(asio::ip::tcp::socket& s, size_t want, int timeout_ms = 2000) {
   std::string out;
   char buf[4096];
@@ -227,6 +266,35 @@ TEST_F(L4Test, TlsTerminateForwardsPlaintext) {
   asio::read(tls, asio::buffer(buf), ec);
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(std::string(buf, 11), "secret ping");
+}
+
+TEST_F(L4Test, TlsTerminateReencryptsToATlsBackend) {
+  testing::Pem backend_cert = testing::MakeLeaf(ca_, "backend", {"abc.example.com"});
+  TlsEcho backend(backend_cert);
+  pb::Snapshot s = WithL4("v1");
+  auto* cluster = testing::AddCluster(s, "ns/tls-backend:443", {{"127.0.0.1", static_cast<uint32_t>(backend.port())}});
+  cluster->set_protocol(pb::Cluster::RAW);
+  cluster->mutable_tls()->set_sni("abc.example.com");
+  cluster->mutable_tls()->set_ca_secret("ns/ca");
+  testing::AddSecret(s, "ns/ca", ca_.cert, "");
+  s.mutable_listeners(3)->mutable_tls_routes(1)->mutable_backends(0)->set_cluster("ns/tls-backend:443");
+  Apply(s);
+
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  ctx.add_certificate_authority(asio::buffer(ca_.cert));
+  ctx.set_verify_mode(asio::ssl::verify_peer);
+  asio::ssl::stream<asio::ip::tcp::socket> tls(io_, ctx);
+  SSL_set_tlsext_host_name(tls.native_handle(), "db.term.example.com");
+  tls.next_layer().connect(Local(tls_port_));
+  boost::system::error_code ec;
+  tls.handshake(asio::ssl::stream_base::client, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  asio::write(tls, asio::buffer(std::string("ping")));
+  std::string want = "sni=abc.example.com;ping";
+  std::string got(want.size(), '\0');
+  asio::read(tls, asio::buffer(got), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(got, want);
 }
 
 TEST_F(L4Test, UdpDatagramsRoundTrip) {
