@@ -376,6 +376,10 @@ asio::awaitable<bool> Http1Session<Stream>::Forward(const config::Tables& tables
     const config::EndpointRef* ep = cluster.NextEndpoint(worker_.id());
     if (ep == nullptr) co_return co_await Reply(503, "no healthy upstream\n", client_keep_alive, &plan);
     const auto attempt_start = Clock::now();
+    if (attempt_start >= request_deadline) {
+      // Retries (and their backoff) used up the route's request timeout.
+      co_return co_await Reply(504, "upstream timeout\n", client_keep_alive && parser_->is_done(), &plan);
+    }
     const auto deadline = std::min(request_deadline, Later(attempt_start, backend_timeout));
     const auto response_deadline =
         std::min(deadline, attempt_start + limits.upstream_response_timeout);
@@ -469,7 +473,7 @@ asio::awaitable<bool> Http1Session<Stream>::Forward(const config::Tables& tables
       last_status = outcome.status;
       upstream_.reset();  // its response body is not read; do not reuse it
       if (delay > 0) {
-        asio::steady_timer timer(worker_.io(), std::chrono::milliseconds(delay));
+        asio::steady_timer timer(worker_.io(), std::min(request_deadline, Clock::now() + std::chrono::milliseconds(delay)));
         co_await timer.async_wait(kTuple);
       }
       continue;
