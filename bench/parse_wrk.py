@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reads one wrk --latency output; prints "rps req_per_cpu_s p50_ms p99_ms errors".
+"""Reads one wrk --latency (or h2load) output; prints "rps req_per_cpu_s p50_ms p99_ms errors".
 
 Arguments: wrk output file, proxy CPU ticks used during the run, CLK_TCK.
 """
@@ -18,10 +18,23 @@ def ms(value: str) -> float:
 def main() -> None:
     text = open(sys.argv[1]).read()
     ticks, hz = int(sys.argv[2]), int(sys.argv[3])
+    if "finished in" in text:  # h2load
+        m = re.search(r"requests: (\d+) total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored", text)
+        done, failed, errored = int(m.group(2)), int(m.group(3)), int(m.group(4))
+        rps = float(re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", text).group(1))
+        m = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", text)
+        errors = failed + errored + (int(m.group(3)) + int(m.group(4)) if m else 0)
+        # h2load reports per-request mean and sd, not percentiles.
+        mean = re.search(r"time for request:\s+(\S+)\s+(\S+)\s+(\S+)", text)
+        p50 = ms(mean.group(3)) if mean else float("nan")
+        cpu_s = ticks / hz
+        print(f"{rps:.0f} {done / cpu_s if cpu_s else float('nan'):.0f} {p50:.3f} nan {errors}")
+        return
     total = int(re.search(r"(\d+) requests in", text).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-    p50 = ms(re.search(r"50%\s+(\S+)", text).group(1))
-    p99 = ms(re.search(r"99%\s+(\S+)", text).group(1))
+    # Anchored: "+/- Stdev" columns elsewhere also end in "50%".
+    p50 = ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1))
+    p99 = ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
     errors = 0
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
     if m:

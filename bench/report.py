@@ -15,7 +15,8 @@ def parse(s: str) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    for k in ("out", "duration", "runs", "conns", "direct", "gatehouse", "nginx", "haproxy", "router_file"):
+    for k in ("out", "duration", "runs", "conns", "direct", "gatehouse", "nginx", "haproxy", "h2_gatehouse",
+              "h2_nginx", "h2_haproxy", "router_file"):
         ap.add_argument("--" + k.replace("_", "-"), required=True)
     a = ap.parse_args()
     rows = {k: parse(getattr(a, k)) for k in ("direct", "gatehouse", "nginx", "haproxy")}
@@ -65,6 +66,25 @@ def main() -> None:
         "load generator and backend share one CPU, so req/s is bounded by them; req per CPU-second is the "
         "comparable number.",
     ]
+    h2 = {k: parse(getattr(a, "h2_" + k)) for k in ("gatehouse", "nginx", "haproxy")}
+    hg = h2["gatehouse"]["cpu"]
+    lines += [
+        "",
+        "## HTTP/2 (h2c) frontend",
+        "",
+        f"`h2load -c16 -m100 -D {a.duration}` against each proxy's h2c listener (prior knowledge); upstream "
+        "stays HTTP/1.1 keep-alive to the same backend. Mean ms is h2load's mean time per request.",
+        "",
+        "| target | req/s | req per CPU-second | vs gatehouse | mean ms | errors |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, label in (("gatehouse", "gatehouse-proxy"), ("nginx", "nginx 1.22 (`listen ... http2`)"),
+                        ("haproxy", "HAProxy 2.6 (`proto h2`)")):
+        r = h2[name]
+        lines.append(f"| {label} | {r['rps']:.0f} | {r['cpu']:.0f} | {hg / r['cpu']:.2f}x | {r['p50']:.3f} | "
+                     f"{r['errors']} |")
+    lines += ["", f"- gatehouse / best of nginx, HAProxy (h2c, req per CPU-second): "
+                  f"**{hg / max(h2['nginx']['cpu'], h2['haproxy']['cpu']):.2f}x** (target ≥ 1.0x)"]
     router = open(a.router_file).read().strip()
     if router:
         lines += ["", "## Route lookup (`bazel run -c opt //proxy/router:router_bench`)", "", "```", router, "```"]

@@ -3,7 +3,8 @@
 # traffic through gatehouse-proxy (snapshot-file mode, one worker), nginx and HAProxy
 # (one worker/thread each, upstream keep-alive on) to the same nginx backend, and we
 # report requests per proxy-CPU-second and the ratios between them; plus the router's
-# route-lookup benchmark. Writes reports/perf/m1-http1.md. Takes about 2-3 minutes.
+# route-lookup benchmark; then the same through an h2c frontend with h2load (-c16 -m100).
+# Writes reports/perf/m1-http1.md. Takes about 3 minutes.
 #
 # Environment: DURATION (s, default 10), WARMUP (s, 3), RUNS (1; the median is kept),
 #   CONNS (64), PROXY_BIN (default _out/bin/gatehouse-proxy), OUT (report path),
@@ -22,7 +23,7 @@ NCPU=$(nproc)
 PROXY_CPU=$((NCPU - 1))
 LOAD_CPU=0
 
-for tool in wrk nginx haproxy taskset python3; do
+for tool in wrk h2load nginx haproxy taskset python3; do
   command -v "$tool" >/dev/null || { echo "bench: $tool missing (scripts/setup.sh --bench)" >&2; exit 1; }
 done
 [[ -x $PROXY_BIN ]] || { echo "bench: $PROXY_BIN missing (make build)" >&2; exit 1; }
@@ -59,6 +60,8 @@ BACKEND_PORT=$(free_port)
 GH_PORT=$(free_port)
 NGINX_PORT=$(free_port)
 HAPROXY_PORT=$(free_port)
+NGINX_H2_PORT=$(free_port)
+HAPROXY_H2_PORT=$(free_port)
 
 nginx_conf() {  # name body
   mkdir -p "$WORK/$1"
@@ -90,6 +93,8 @@ PIDS+=("$BACKEND_PID")
 # Peers with upstream keep-alive (otherwise the comparison measures reconnects).
 nginx_conf nginx "upstream backend { server 127.0.0.1:$BACKEND_PORT; keepalive 64; }
   server { listen 127.0.0.1:$NGINX_PORT;
+    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\"; } }
+  server { listen 127.0.0.1:$NGINX_H2_PORT http2; http2_max_requests 10000000;
     location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\"; } }"
 taskset -c $PROXY_CPU nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" &
 NGINX_PID=$!
@@ -107,6 +112,9 @@ defaults
   http-reuse always
 frontend fe
   bind 127.0.0.1:$HAPROXY_PORT
+  default_backend be
+frontend fe_h2
+  bind 127.0.0.1:$HAPROXY_H2_PORT proto h2
   default_backend be
 backend be
   server s1 127.0.0.1:$BACKEND_PORT
@@ -127,18 +135,28 @@ taskset -c $PROXY_CPU "$PROXY_BIN" --snapshot-file="$WORK/snapshot.json" --worke
 GH_PID=$!
 PIDS+=("$GH_PID")
 
-for p in $BACKEND_PORT $NGINX_PORT $HAPROXY_PORT $GH_PORT; do wait_port "$p"; done
+for p in $BACKEND_PORT $NGINX_PORT $HAPROXY_PORT $GH_PORT $NGINX_H2_PORT $HAPROXY_H2_PORT; do wait_port "$p"; done
 
-# run NAME PORT PID...: prints "rps req_per_cpu_s p50 p99 errors"
+# run [--h2] NAME PORT PID...: prints "rps req_per_cpu_s p50 p99 errors"
 run() {
+  local h2=0
+  if [[ $1 == --h2 ]]; then h2=1; shift; fi
   local name=$1 port=$2
   shift 2
-  taskset -c $LOAD_CPU wrk -t1 -c"$CONNS" -d"${WARMUP}s" "http://127.0.0.1:$port/" >/dev/null
+  local load=(wrk -t1 -c"$CONNS" --latency "http://127.0.0.1:$port/")
+  local dur=(-d"${DURATION}s")
+  if ((h2)); then
+    load=(h2load -c16 -m100 "http://127.0.0.1:$port/")
+    dur=(-D "$DURATION")
+    taskset -c $LOAD_CPU h2load -c16 -m100 -D "$WARMUP" "http://127.0.0.1:$port/" >/dev/null
+  else
+    taskset -c $LOAD_CPU wrk -t1 -c"$CONNS" -d"${WARMUP}s" "http://127.0.0.1:$port/" >/dev/null
+  fi
   local results=()
   for i in $(seq 1 "$RUNS"); do
     local t0 t1 out
     t0=$(cpu_ticks "$@")
-    out=$(taskset -c $LOAD_CPU wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "http://127.0.0.1:$port/")
+    out=$(taskset -c $LOAD_CPU "${load[@]}" "${dur[@]}")
     t1=$(cpu_ticks "$@")
     echo "$out" >"$WORK/wrk-$name-$i.txt"
     results+=("$(python3 "$ROOT/bench/parse_wrk.py" "$WORK/wrk-$name-$i.txt" $((t1 - t0)) "$(getconf CLK_TCK)")")
@@ -154,6 +172,10 @@ echo "bench: nginx" >&2
 nginx=$(run nginx "$NGINX_PORT" "$NGINX_PID")
 echo "bench: haproxy" >&2
 haproxy=$(run haproxy "$HAPROXY_PORT" "$HAPROXY_PID")
+echo "bench: h2c (h2load -c16 -m100): gatehouse, nginx, haproxy" >&2
+h2_gatehouse=$(run --h2 h2-gatehouse "$GH_PORT" "$GH_PID")
+h2_nginx=$(run --h2 h2-nginx "$NGINX_H2_PORT" "$NGINX_PID")
+h2_haproxy=$(run --h2 h2-haproxy "$HAPROXY_H2_PORT" "$HAPROXY_PID")
 
 router=""
 if [[ ${SKIP_ROUTER_BENCH:-0} != 1 ]]; then
@@ -164,5 +186,6 @@ fi
 mkdir -p "$(dirname "$OUT")"
 python3 "$ROOT/bench/report.py" --out "$OUT" --duration "$DURATION" --runs "$RUNS" --conns "$CONNS" \
   --direct "$direct" --gatehouse "$gatehouse" --nginx "$nginx" --haproxy "$haproxy" \
+  --h2-gatehouse "$h2_gatehouse" --h2-nginx "$h2_nginx" --h2-haproxy "$h2_haproxy" \
   --router-file <(printf '%s\n' "$router")
 cat "$OUT"

@@ -79,7 +79,7 @@ struct ConnectParams {
 };
 
 struct PoolOptions {
-  size_t max_idle_per_key = 128;
+  size_t max_idle_per_key = 1024;
   std::chrono::milliseconds max_idle_time{60000};
   std::chrono::milliseconds sweep_interval{5000};
   // Idle longer than this: check for a peer close before reuse.
