@@ -8,6 +8,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -79,8 +80,7 @@ Target PickEndpoint(listener::Worker& worker, const config::ClusterTable& cluste
 // ---- HTTP/2 upstream ------------------------------------------------------------------
 
 asio::awaitable<void> ForwardH2(listener::Worker& worker, const Plan& plan, bhttp::request_header<>& req,
-                                Downstream& down, const ForwardInfo& info, const Target& t,
-                                Clock::time_point deadline) {
+                                Downstream& down, const ForwardInfo& info, const Target& t, Clock::time_point deadline) {
   auto [ec, client] = co_await worker.pool().AcquireH2(t.params);
   if (ec) {
     bool timeout = ec == beast::error::timeout && Clock::now() >= deadline;
@@ -182,9 +182,16 @@ asio::awaitable<void> ForwardH2(listener::Worker& worker, const Plan& plan, bhtt
 
 // ---- HTTP/1.1 upstream ----------------------------------------------------------------
 
+// Errors on a reused upstream connection that mean "the upstream closed it while it
+// sat in the pool": a request without a body is resent on a fresh connection.
+bool IsStaleConnectionError(const boost::system::error_code& ec) {
+  return ec == asio::error::eof || ec == bhttp::error::end_of_stream || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe || ec == asio::error::connection_aborted ||
+         ec == asio::ssl::error::stream_truncated;
+}
+
 asio::awaitable<void> ForwardH1(listener::Worker& worker, const Plan& plan, bhttp::request_header<>& req,
-                                Downstream& down, const ForwardInfo& info, const Target& t,
-                                Clock::time_point deadline) {
+                                Downstream& down, const ForwardInfo& info, Target t, Clock::time_point deadline) {
   const bool has_body = down.request_has_body();
   bhttp::request<bhttp::empty_body> up_req;
   up_req.base() = req;
@@ -193,78 +200,120 @@ asio::awaitable<void> ForwardH1(listener::Worker& worker, const Plan& plan, bhtt
   SetForwardedHeaders(up_req.base(), info.client_ip, info.scheme);
   const bool chunked = has_body && !up_req.has_content_length();
   if (chunked) up_req.chunked(true);
-
-  std::unique_ptr<upstream::Connection> conn = worker.pool().TakeIdle(*t.params.key, has_body);
-  if (!conn) {
-    auto [ec, c] = co_await worker.pool().Connect(t.params);
-    if (ec) {
-      bool timeout = ec == beast::error::timeout && Clock::now() >= deadline;
-      co_await ReplyVia(down, timeout ? 504 : 503, "upstream connect error\n", {}, &plan.response, info.head);
-      co_return;
-    }
-    conn = std::move(c);
-  }
   const auto step = worker.limits().body_timeout;
   auto expiry = [&] { return std::min(deadline, Clock::now() + step); };
+  const pb::RetryPolicy& retry = plan.route->retry();
+  uint32_t retries = 0;
+  bool fresh_only = false;
 
-  enum class Outcome { kOk, kUpstreamError, kTimeout, kClientGone };
-  Outcome outcome = co_await conn->Visit([&](auto& up) -> asio::awaitable<Outcome> {
-    beast::get_lowest_layer(up).expires_at(expiry());
-    bhttp::request_serializer<bhttp::empty_body> sr{up_req};
-    auto [hec, hn] = co_await bhttp::async_write_header(up, sr, kTuple);
-    if (hec) co_return hec == beast::error::timeout ? Outcome::kTimeout : Outcome::kUpstreamError;
-    while (has_body) {
-      BodyChunk chunk = co_await down.ReadBody();
-      if (chunk.error) co_return Outcome::kClientGone;
-      beast::get_lowest_layer(up).expires_at(expiry());
-      boost::system::error_code wec;
-      if (chunked) {
-        if (!chunk.data.empty()) {
-          auto [e, n] = co_await asio::async_write(up, bhttp::make_chunk(asio::buffer(chunk.data)), kTuple);
-          wec = e;
-        }
-        if (!wec && chunk.last) {
-          auto [e, n] = co_await asio::async_write(up, bhttp::make_chunk_last(), kTuple);
-          wec = e;
-        }
-      } else if (!chunk.data.empty()) {
-        auto [e, n] = co_await asio::async_write(up, asio::buffer(chunk.data), kTuple);
-        wec = e;
-      }
-      if (wec) co_return wec == beast::error::timeout ? Outcome::kTimeout : Outcome::kUpstreamError;
-      if (chunk.last) break;
+  std::unique_ptr<upstream::Connection> conn;
+  std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
+  auto fresh_parser = [&] {
+    parser.emplace();
+    parser->header_limit(256 * 1024);
+    parser->body_limit(boost::none);
+    if (info.head) parser->skip(true);
+  };
+
+  enum class Outcome { kOk, kConnectError, kUpstreamError, kTimeout, kClientGone };
+  while (true) {
+    if (Clock::now() >= deadline) {
+      co_await ReplyVia(down, 504, "upstream timeout\n", {}, &plan.response, info.head);
+      co_return;
     }
-    co_return Outcome::kOk;
-  });
-  if (outcome == Outcome::kClientGone) co_return;
-  if (outcome != Outcome::kOk) {
-    co_await ReplyVia(down, outcome == Outcome::kTimeout ? 504 : 502, "upstream error\n", {}, &plan.response,
-                      info.head);
-    co_return;
+    Outcome outcome = Outcome::kOk;
+    boost::system::error_code last_ec;
+    conn = fresh_only ? nullptr : worker.pool().TakeIdle(*t.params.key, has_body);
+    fresh_only = false;
+    if (!conn) {
+      auto [ec, c] = co_await worker.pool().Connect(t.params);
+      if (ec) {
+        outcome = ec == beast::error::timeout && Clock::now() >= deadline ? Outcome::kTimeout : Outcome::kConnectError;
+      } else {
+        conn = std::move(c);
+      }
+    }
+    if (conn) {
+      outcome = co_await conn->Visit([&](auto& up) -> asio::awaitable<Outcome> {
+        beast::get_lowest_layer(up).expires_at(expiry());
+        bhttp::request_serializer<bhttp::empty_body> sr{up_req};
+        auto [hec, hn] = co_await bhttp::async_write_header(up, sr, kTuple);
+        last_ec = hec;
+        if (hec) co_return hec == beast::error::timeout ? Outcome::kTimeout : Outcome::kUpstreamError;
+        while (has_body) {
+          BodyChunk chunk = co_await down.ReadBody();
+          if (chunk.error) co_return Outcome::kClientGone;
+          beast::get_lowest_layer(up).expires_at(expiry());
+          boost::system::error_code wec;
+          if (chunked) {
+            if (!chunk.data.empty()) {
+              auto [e, n] = co_await asio::async_write(up, bhttp::make_chunk(asio::buffer(chunk.data)), kTuple);
+              wec = e;
+            }
+            if (!wec && chunk.last) {
+              auto [e, n] = co_await asio::async_write(up, bhttp::make_chunk_last(), kTuple);
+              wec = e;
+            }
+          } else if (!chunk.data.empty()) {
+            auto [e, n] = co_await asio::async_write(up, asio::buffer(chunk.data), kTuple);
+            wec = e;
+          }
+          last_ec = wec;
+          if (wec) co_return wec == beast::error::timeout ? Outcome::kTimeout : Outcome::kUpstreamError;
+          if (chunk.last) break;
+        }
+        fresh_parser();
+        while (true) {
+          beast::get_lowest_layer(up).expires_at(
+              std::min(deadline, Clock::now() + worker.limits().upstream_response_timeout));
+          auto [ec, n] = co_await bhttp::async_read_header(up, conn->buffer(), *parser, kTuple);
+          last_ec = ec;
+          if (ec) co_return ec == beast::error::timeout ? Outcome::kTimeout : Outcome::kUpstreamError;
+          if (parser->get().result_int() >= 200) break;
+          fresh_parser();  // interim 1xx response: not forwarded
+        }
+        co_return Outcome::kOk;
+      });
+    }
+    if (outcome == Outcome::kClientGone) co_return;
+    if (outcome == Outcome::kUpstreamError && conn && conn->reused && !has_body && IsStaleConnectionError(last_ec) &&
+        !(parser && parser->got_some())) {
+      fresh_only = true;  // the pooled connection had been closed by the upstream
+      continue;
+    }
+    if (outcome == Outcome::kTimeout) {
+      co_await ReplyVia(down, 504, "upstream timeout\n", {}, &plan.response, info.head);
+      co_return;
+    }
+    router::AttemptOutcome attempt;
+    attempt.connection_error = outcome == Outcome::kConnectError ||
+                               (outcome == Outcome::kUpstreamError && IsStaleConnectionError(last_ec));
+    if (outcome == Outcome::kOk) attempt.status = parser->get().result_int();
+    if (!has_body && (outcome == Outcome::kOk || attempt.connection_error) &&
+        router::ShouldRetry(retry, retries, attempt)) {
+      uint32_t delay = router::RetryBackoffMs(retry, retries, worker.Random());
+      ++retries;
+      conn.reset();  // its response is not read: never reused
+      if (delay > 0) {
+        asio::steady_timer timer(worker.io(), std::min(deadline, Clock::now() + std::chrono::milliseconds(delay)));
+        co_await timer.async_wait(kTuple);
+      }
+      Target next = PickEndpoint(worker, *plan.cluster, deadline);
+      if (next.endpoint != nullptr) t = next;
+      continue;
+    }
+    if (outcome == Outcome::kConnectError) {
+      co_await ReplyVia(down, 503, "upstream connect error\n", {}, &plan.response, info.head);
+      co_return;
+    }
+    if (outcome != Outcome::kOk) {
+      co_await ReplyVia(down, 502, "bad upstream response\n", {}, &plan.response, info.head);
+      co_return;
+    }
+    break;
   }
 
   bool reusable = co_await conn->Visit([&](auto& up) -> asio::awaitable<bool> {
-    std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
-    auto fresh_parser = [&] {
-      parser.emplace();
-      parser->header_limit(256 * 1024);
-      parser->body_limit(boost::none);
-      if (info.head) parser->skip(true);
-    };
-    fresh_parser();
-    while (true) {
-      beast::get_lowest_layer(up).expires_at(deadline == Clock::time_point::max()
-                                                 ? Clock::now() + worker.limits().upstream_response_timeout
-                                                 : deadline);
-      auto [ec, n] = co_await bhttp::async_read_header(up, conn->buffer(), *parser, kTuple);
-      if (ec) {
-        co_await ReplyVia(down, ec == beast::error::timeout ? 504 : 502, "bad upstream response\n", {},
-                          &plan.response, info.head);
-        co_return false;
-      }
-      if (parser->get().result_int() >= 200) break;
-      fresh_parser();  // interim 1xx response: not forwarded
-    }
     auto& rp = *parser;
     auto& res = rp.get();
     const bool upstream_keep_alive = rp.keep_alive();
@@ -278,7 +327,7 @@ asio::awaitable<void> ForwardH1(listener::Worker& worker, const Plan& plan, bhtt
     while (!rp.is_done()) {
       res.body().data = buf;
       res.body().size = sizeof(buf);
-      beast::get_lowest_layer(up).expires_after(step);
+      beast::get_lowest_layer(up).expires_at(expiry());
       auto [ec, n] = co_await bhttp::async_read_some(up, conn->buffer(), rp, kTuple);
       if (ec == bhttp::error::need_buffer) ec = {};
       if (ec) co_return false;

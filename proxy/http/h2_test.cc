@@ -97,6 +97,27 @@ TEST_F(H2Test, H2cUpstreamFromHttp2AndHttp11Clients) {
   EXPECT_EQ(echo_b_.connections(), connections);
 }
 
+TEST_F(H2Test, RetriesAndTimeoutsApplyToHttp2Clients) {
+  pb::Snapshot s = Routes("v1");
+  auto* retry = AddPrefixRoute(Vhost(s), "/retry", "ns/b:80");
+  retry->mutable_retry()->set_attempts(2);
+  retry->mutable_retry()->add_codes(503);
+  auto* slow = AddPrefixRoute(Vhost(s), "/slow", "ns/a:80");
+  slow->set_request_timeout_ms(200);
+  auto* routes = Vhost(s)->mutable_hosts(0)->mutable_routes();
+  // Longer prefixes before "/".
+  routes->SwapElements(routes->size() - 2, 0);
+  routes->SwapElements(routes->size() - 1, 1);
+  Apply(s);
+  H2Client c(port_);
+  echo_b_.FailNext(2, 503);
+  EXPECT_EQ(c.Get("/retry").status, 200);
+  echo_b_.FailNext(3, 503);
+  EXPECT_EQ(c.Get("/retry").status, 503);
+  EXPECT_EQ(c.Get("/slow?delay_ms=2000").status, 504);
+  EXPECT_EQ(c.Get("/slow?delay_ms=1").status, 200);
+}
+
 TEST_F(H2Test, GrpcTrailersPassThrough) {
   Apply(Routes("v1"));
   H2Client c(port_);
