@@ -12,6 +12,11 @@ keep_logs=0
 
 # The namespace of the run this state belongs to (GATEHOUSE_NETNS may differ).
 [[ -f "$CLUSTER_DIR/netns" ]] && NETNS=$(<"$CLUSTER_DIR/netns")
+if netns_exists && ! owns_netns && [[ ${FORCE:-0} != 1 ]]; then
+  log "netns $NETNS exists but was not created from this clone ($CLUSTER_DIR); leaving it." \
+    "FORCE=1 make cluster-down removes it (and everything running in it)."
+  exit 0
+fi
 
 stopped=0
 # Reverse start order: the controller stops its proxies, the podlet its pods.

@@ -6,7 +6,8 @@
 # with sinceTime, namespace deletion), tears it down and checks nothing is left.
 # Skips, saying why, when the machine cannot create network namespaces.
 set -euo pipefail
-export GATEHOUSE_NETNS=${GATEHOUSE_NETNS:-gwapi-test}
+# A namespace name of this clone's own: CI and a developer's clone may share a machine.
+export GATEHOUSE_NETNS=${GATEHOUSE_NETNS:-gwapi-t$(cd "$(dirname "$0")/../.." && pwd | sha256sum | cut -c1-6)}
 export GATEHOUSE_CLUSTER_DIR=${GATEHOUSE_CLUSTER_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/_out/cluster-test}
 source "$(dirname "$0")/lib.sh"
 

@@ -27,6 +27,10 @@ fi
 
 reason=$(can_netns) || die "cannot bring up the local cluster: $reason"
 
+if netns_exists && ! owns_netns; then
+  die "netns $NETNS exists but was not created from this clone ($CLUSTER_DIR): another clone's" \
+    "cluster? Use GATEHOUSE_NETNS=<another name>, or FORCE=1 make cluster-down to remove it"
+fi
 if netns_exists || [[ -d "$CLUSTER_DIR/pids" ]]; then
   log "found a half-up cluster; tearing it down first"
   "$ROOT/conformance/scripts/cluster-down.sh"

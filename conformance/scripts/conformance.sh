@@ -32,6 +32,11 @@ IMPL_URL=${IMPL_URL:-https://gatehouse.dev}
 IMPL_CONTACT=${IMPL_CONTACT:-gatehouse maintainers}
 MODE=default
 
+# One run per clone at a time: runs share the cluster state directory.
+mkdir -p "$OUT"
+exec 8>"$OUT/.conformance.lock"
+flock -n 8 || die "another make conformance is running in this clone"
+
 start_all=$SECONDS
 notes=()
 note() { notes+=("$1"); log "$1"; }
@@ -63,7 +68,6 @@ registry_profiles=$(python3 "$ROOT/features/gen.py" --registry "$ROOT/features/f
 profiles=${PROFILES:-$(tr ',' '\n' <<<"GATEWAY-HTTP,$registry_profiles" | awk 'NF && !seen[$0]++' | paste -sd,)}
 suite_features=()
 supported_for_summary=$registry_supported
-all_features=0
 case ${FEATURES:-} in
   "") # The registry's claims. With none yet, name the profiles' core features so the
       # suite does not try to infer them from the GatewayClass (it refuses an empty set).
@@ -73,7 +77,13 @@ case ${FEATURES:-} in
       suite_features=(--supported-features=Gateway,HTTPRoute,ReferenceGrant)
       supported_for_summary=Gateway,HTTPRoute,ReferenceGrant
     fi ;;
-  all) suite_features=(--all-features); all_features=1 ;;
+  all) # Every feature of the Gateway profiles: --all-features would also turn on the
+       # mesh tests, which need a mesh (and pod exec) this harness does not provide.
+    all_gateway=$(python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+print(",".join(sorted(f["name"] for f in d["features"] if f["group"] != "Mesh")))' "$ROOT/features/upstream.json")
+    suite_features=(--supported-features="$all_gateway")
+    supported_for_summary=$all_gateway ;;
   *) suite_features=(--supported-features="$FEATURES"); supported_for_summary=$FEATURES ;;
 esac
 
@@ -94,6 +104,7 @@ finish() {
   trap - EXIT INT TERM
   if ((controller_started)); then
     stop_bg gatehouse-controller 15
+    stop_exe_in_netns "$proxy_bin" # proxies the controller did not stop
   fi
   if ((!external)) && [[ -d "$CLUSTER_DIR/logs" ]]; then
     cp -r "$CLUSTER_DIR/logs" "$run_dir/cluster-logs" 2>/dev/null || true
@@ -132,6 +143,7 @@ proxy_bin="$OUT/bin/gatehouse-proxy"
 controller_log="$run_dir/cluster-logs/gatehouse-controller.log"
 if ((!external)); then
   stop_bg gatehouse-controller 15 # one left by KEEP=1
+  stop_exe_in_netns "$proxy_bin"
   if [[ -x $controller_bin ]]; then
     [[ -x $proxy_bin ]] || note "the proxy binary $proxy_bin is MISSING: Gateways cannot be programmed"
     log "starting gatehouse-controller in netns $NETNS (log: $controller_log)"
@@ -208,11 +220,10 @@ if [[ -s $report ]]; then
 else
   note "the suite wrote NO report (it did not finish; see $run_dir/suite.log)"
 fi
-((external)) || notes+=("controller log: $controller_log")
+((controller_started)) && notes+=("controller log (with the proxies' output): $controller_log")
 
 summary_args=(--events="$run_dir/suite.jsonl" --report="${published_report:-$report}" --profiles="$profiles"
   --supported-features="$supported_for_summary")
-((all_features)) && summary_args+=(--all-features)
 [[ -n ${RUN_TEST:-} ]] && summary_args+=(--run-test="$RUN_TEST")
 [[ -n ${SKIP_TESTS:-} ]] && summary_args+=(--skip-tests="$SKIP_TESTS")
 for n in "${notes[@]}"; do summary_args+=(--note="$n"); done

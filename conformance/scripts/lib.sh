@@ -35,6 +35,10 @@ kc() { in_netns "$TOOLS/kubectl" --kubeconfig "$LOCAL_KUBECONFIG" "$@"; }
 
 netns_exists() { [[ -e "/run/netns/$NETNS" ]]; }
 
+# owns_netns: the cluster namespace was created from this clone's state directory
+# (netns names are machine-wide; another clone's cluster must not be touched).
+owns_netns() { [[ -f "$CLUSTER_DIR/netns" && $(<"$CLUSTER_DIR/netns") == "$NETNS" ]]; }
+
 # can_netns: whether this machine lets us create network namespaces and bridges.
 # Prints the reason when not.
 can_netns() {
@@ -104,6 +108,26 @@ stop_bg() {
     fi
   fi
   rm -f "$f"
+}
+
+# stop_exe_in_netns EXE: SIGTERM (then SIGKILL) every process in the cluster namespace
+# that runs EXE, e.g. proxies a stopped controller left behind. The namespace is ours,
+# so these are processes this harness started.
+stop_exe_in_netns() {
+  local exe pid pids=() i
+  exe=$(readlink -f "$1")
+  netns_exists || return 0
+  for pid in $(ip netns pids "$NETNS" 2>/dev/null); do
+    [[ $(readlink -f "/proc/$pid/exe" 2>/dev/null) == "$exe" ]] && pids+=("$pid")
+  done
+  ((${#pids[@]})) || return 0
+  log "stopping ${#pids[@]} leftover $(basename "$exe") process(es): ${pids[*]}"
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "${pids[@]}" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL "${pids[@]}" 2>/dev/null || true
 }
 
 # wait_for DESCRIPTION TIMEOUT_SECONDS CMD...: poll CMD until it succeeds.
