@@ -66,14 +66,18 @@ AdminServer::~AdminServer() { Stop(); }
 absl::StatusOr<int> AdminServer::Start(const std::string& address, int port) {
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(address, ec);
-  if (ec) return absl::InvalidArgumentError(absl::StrCat("admin address \"", address, "\": ", ec.message()));
+  if (ec)
+    return absl::InvalidArgumentError(
+        absl::StrCat("admin address \"", address, "\": ", ec.message()));
   asio::ip::tcp::endpoint ep(addr, static_cast<uint16_t>(port));
   acceptor_ = std::make_unique<asio::ip::tcp::acceptor>(io_);
   acceptor_->open(ep.protocol(), ec);
   if (!ec) acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor_->bind(ep, ec);
   if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("admin listen ", address, ":", port, ": ", ec.message()));
+  if (ec)
+    return absl::UnavailableError(
+        absl::StrCat("admin listen ", address, ":", port, ": ", ec.message()));
   int bound = acceptor_->local_endpoint().port();
   asio::co_spawn(
       io_,
@@ -84,7 +88,8 @@ absl::StatusOr<int> AdminServer::Start(const std::string& address, int port) {
             if (aec == asio::error::operation_aborted) break;
             continue;
           }
-          asio::co_spawn(io_, Serve(handlers_, beast::tcp_stream(std::move(socket))), asio::detached);
+          asio::co_spawn(io_, Serve(handlers_, beast::tcp_stream(std::move(socket))),
+                         asio::detached);
         }
       },
       asio::detached);

@@ -2,10 +2,10 @@
 // event can be grepped and parsed by the harness and by people alike.
 #pragma once
 
-#include <initializer_list>
-#include <string_view>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <string_view>
 
 #include <boost/json/value.hpp>
 

@@ -58,9 +58,8 @@ void Registry::SnapshotApplied(const std::string& version) {
   std::lock_guard<std::mutex> lock(mu_);
   version_ = version;
   ++applied_;
-  last_applied_unix_ = std::chrono::duration<double>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
+  last_applied_unix_ =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 void Registry::SnapshotRejected() {
@@ -97,7 +96,8 @@ std::string Registry::RenderPrometheus() const {
          "Open downstream connections.");
   Sample(out, "gatehouse_proxy_downstream_connections_active", "",
          sum([](const WorkerStats& w) { return w.downstream_connections_active.Get(); }));
-  Header(out, "gatehouse_proxy_tls_handshakes_total", "counter", "Completed downstream TLS handshakes.");
+  Header(out, "gatehouse_proxy_tls_handshakes_total", "counter",
+         "Completed downstream TLS handshakes.");
   Sample(out, "gatehouse_proxy_tls_handshakes_total", "",
          sum([](const WorkerStats& w) { return w.tls_handshakes.Get(); }));
   Header(out, "gatehouse_proxy_tls_handshake_failures_total", "counter",
@@ -118,14 +118,16 @@ std::string Registry::RenderPrometheus() const {
          "Idle upstream connections held in the pools.");
   Sample(out, "gatehouse_proxy_upstream_connections_idle", "",
          sum([](const WorkerStats& w) { return w.upstream_connections_idle.Get(); }));
-  Header(out, "gatehouse_proxy_l4_sessions_total", "counter", "TCP, TLS passthrough and UDP sessions.");
+  Header(out, "gatehouse_proxy_l4_sessions_total", "counter",
+         "TCP, TLS passthrough and UDP sessions.");
   Sample(out, "gatehouse_proxy_l4_sessions_total", "",
          sum([](const WorkerStats& w) { return w.l4_sessions_total.Get(); }));
 
   std::lock_guard<std::mutex> lock(mu_);
   Header(out, "gatehouse_proxy_snapshots_applied_total", "counter", "Snapshots applied (ACKed).");
   Sample(out, "gatehouse_proxy_snapshots_applied_total", "", static_cast<double>(applied_));
-  Header(out, "gatehouse_proxy_snapshots_rejected_total", "counter", "Snapshots rejected (NACKed).");
+  Header(out, "gatehouse_proxy_snapshots_rejected_total", "counter",
+         "Snapshots rejected (NACKed).");
   Sample(out, "gatehouse_proxy_snapshots_rejected_total", "", static_cast<double>(rejected_));
   Header(out, "gatehouse_proxy_snapshot_info", "gauge", "The snapshot version being served.");
   Sample(out, "gatehouse_proxy_snapshot_info", "version=\"" + Escape(version_) + "\"",

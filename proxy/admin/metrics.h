@@ -16,7 +16,9 @@ namespace gatehouse::proxy::metrics {
 // compiles to plain moves.
 class Counter {
  public:
-  void Inc(uint64_t n = 1) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void Inc(uint64_t n = 1) {
+    v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
   uint64_t Get() const { return v_.load(std::memory_order_relaxed); }
 
  private:
@@ -25,7 +27,9 @@ class Counter {
 
 class Gauge {
  public:
-  void Add(int64_t n) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void Add(int64_t n) {
+    v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
   int64_t Get() const { return v_.load(std::memory_order_relaxed); }
 
  private:

@@ -16,13 +16,16 @@ TEST(MetricsTest, SumsWorkersAndRendersPrometheusText) {
   r.SnapshotApplied("v\"1");
   r.SnapshotRejected();
   std::string text = r.RenderPrometheus();
-  EXPECT_NE(text.find("gatehouse_proxy_http_responses_total{code=\"2xx\"} 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("gatehouse_proxy_http_responses_total{code=\"2xx\"} 2\n"), std::string::npos)
+      << text;
   EXPECT_NE(text.find("gatehouse_proxy_http_responses_total{code=\"5xx\"} 1\n"), std::string::npos);
-  EXPECT_NE(text.find("gatehouse_proxy_http_responses_total{code=\"none\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("gatehouse_proxy_http_responses_total{code=\"none\"} 1\n"),
+            std::string::npos);
   EXPECT_NE(text.find("gatehouse_proxy_downstream_connections_active 2\n"), std::string::npos);
   EXPECT_NE(text.find("gatehouse_proxy_snapshot_info{version=\"v\\\"1\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("gatehouse_proxy_snapshots_rejected_total 1\n"), std::string::npos);
-  EXPECT_NE(text.find("# TYPE gatehouse_proxy_snapshots_applied_total counter\n"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE gatehouse_proxy_snapshots_applied_total counter\n"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -31,7 +31,8 @@ using testing::HttpClient;
 std::string BinaryPath() {
   const char* srcdir = std::getenv("TEST_SRCDIR");
   const char* ws = std::getenv("TEST_WORKSPACE");
-  return std::string(srcdir ? srcdir : ".") + "/" + (ws ? ws : "gatehouse") + "/proxy/cmd/gatehouse-proxy";
+  return std::string(srcdir ? srcdir : ".") + "/" + (ws ? ws : "gatehouse") +
+         "/proxy/cmd/gatehouse-proxy";
 }
 
 std::string TempDir() {
@@ -67,7 +68,8 @@ class Proxy {
   }
 
   // Reads stderr until a line matches `pattern`; returns the first capture group.
-  std::string WaitForLine(const std::string& pattern, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  std::string WaitForLine(const std::string& pattern,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
     std::regex re(pattern);
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
@@ -110,12 +112,14 @@ class Proxy {
 };
 
 std::string SnapshotJson(const std::string& version, int port, int backend) {
-  return R"({"version":")" + version + R"(","gateway":"ns/gw","listeners":[{"name":"http","address":"127.0.0.1","port":)" +
+  return R"({"version":")" + version +
+         R"(","gateway":"ns/gw","listeners":[{"name":"http","address":"127.0.0.1","port":)" +
          std::to_string(port) +
          R"(,"protocol":"HTTP","virtualHosts":[{"name":"ns/gw/http","hosts":[{"routes":[{"name":"ns/r",)"
          R"("match":{"path":{"type":"PREFIX","value":"/"}},"forward":{"backends":[{"cluster":"ns/echo:80","weight":1}]},)"
          R"("filters":[{"responseHeaderModifier":{"set":[{"name":"X-Version","value":")" +
-         version + R"("}]}}]}]}]}]}],"clusters":[{"name":"ns/echo:80","endpoints":[{"address":"127.0.0.1","port":)" +
+         version +
+         R"("}]}}]}]}]}]}],"clusters":[{"name":"ns/echo:80","endpoints":[{"address":"127.0.0.1","port":)" +
          std::to_string(backend) + R"(,"ready":true}]}]})";
 }
 
@@ -131,7 +135,8 @@ TEST(BinaryTest, SnapshotFileModeWithAdminEndpoint) {
   int port = testing::FreePort();
   std::string file = TempDir() + "/snapshot.json";
   WriteFile(file, SnapshotJson("v1", port, echo.port()));
-  Proxy proxy({"--snapshot-file=" + file, "--workers=2", "--admin=127.0.0.1:0", "--drain-timeout-ms=500"});
+  Proxy proxy(
+      {"--snapshot-file=" + file, "--workers=2", "--admin=127.0.0.1:0", "--drain-timeout-ms=500"});
   int admin = std::atoi(proxy.WaitForLine(R"re("msg":"admin listening".*"port":(\d+))re").c_str());
   ASSERT_GT(admin, 0);
   proxy.WaitForLine(R"re("msg":"snapshot applied","version":"v1")re");
@@ -158,9 +163,12 @@ TEST(BinaryTest, SnapshotFileModeWithAdminEndpoint) {
   EXPECT_EQ(c.Get("/").header("X-Version"), "v2");
 
   testing::Response metrics = a.Get("/metrics");
-  EXPECT_NE(metrics.body.find("gatehouse_proxy_snapshots_rejected_total 2"), std::string::npos) << metrics.body;
-  EXPECT_NE(metrics.body.find("gatehouse_proxy_snapshot_info{version=\"v2\"} 1"), std::string::npos);
-  EXPECT_NE(metrics.body.find("gatehouse_proxy_http_responses_total{code=\"2xx\"} 3"), std::string::npos);
+  EXPECT_NE(metrics.body.find("gatehouse_proxy_snapshots_rejected_total 2"), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("gatehouse_proxy_snapshot_info{version=\"v2\"} 1"),
+            std::string::npos);
+  EXPECT_NE(metrics.body.find("gatehouse_proxy_http_responses_total{code=\"2xx\"} 3"),
+            std::string::npos);
 
   EXPECT_EQ(proxy.Terminate(), 0);
 }

@@ -24,12 +24,14 @@ absl::Status ProxyServer::Start() {
   const int n = std::max(1, options_.workers);
   std::vector<listener::Worker*> raw;
   for (int i = 0; i < n; ++i) {
-    workers_.push_back(std::make_unique<listener::Worker>(i, metrics_.worker(i), store_, options_.limits));
+    workers_.push_back(
+        std::make_unique<listener::Worker>(i, metrics_.worker(i), store_, options_.limits));
     raw.push_back(workers_.back().get());
   }
   listeners_ = std::make_unique<listener::ListenerManager>(
       raw,
-      [](listener::Worker& w, std::shared_ptr<listener::ListenerRuntime> rt, boost::asio::ip::tcp::socket s) {
+      [](listener::Worker& w, std::shared_ptr<listener::ListenerRuntime> rt,
+         boost::asio::ip::tcp::socket s) {
         switch (rt->key().protocol) {
           case pb::HTTP:
             http::ServeHttp(w, std::move(rt), std::move(s));
@@ -47,7 +49,9 @@ absl::Status ProxyServer::Start() {
             break;  // closes the socket
         }
       },
-      [](listener::Worker& w, std::shared_ptr<listener::ListenerRuntime> rt) { l4::ServeUdp(w, std::move(rt)); });
+      [](listener::Worker& w, std::shared_ptr<listener::ListenerRuntime> rt) {
+        l4::ServeUdp(w, std::move(rt));
+      });
   for (auto& w : workers_) w->Start();
   started_ = true;
 
@@ -103,7 +107,8 @@ void ProxyServer::Stop() {
   auto deadline = std::chrono::steady_clock::now() + options_.limits.drain_timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     int64_t active = 0;
-    for (int i = 0; i < metrics_.workers(); ++i) active += metrics_.worker(i).downstream_connections_active.Get();
+    for (int i = 0; i < metrics_.workers(); ++i)
+      active += metrics_.worker(i).downstream_connections_active.Get();
     if (active <= 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -122,13 +127,15 @@ absl::Status ProxyServer::Apply(const pb::Snapshot& snapshot) {
   std::lock_guard<std::mutex> lock(apply_mu_);
   auto current = store_.Load();
   if (current && current->version() == snapshot.version()) return absl::OkStatus();
-  auto tables = config::BuildTables(snapshot, config::BuildOptions{static_cast<int>(workers_.size())});
+  auto tables =
+      config::BuildTables(snapshot, config::BuildOptions{static_cast<int>(workers_.size())});
   absl::Status status = tables.status();
   if (status.ok()) status = listeners_->Prepare(**tables);
   if (!status.ok()) {
     listeners_->Abandon();
     metrics_.SnapshotRejected();
-    log::Error("snapshot rejected", {{"version", snapshot.version()}, {"error", std::string(status.message())}});
+    log::Error("snapshot rejected",
+               {{"version", snapshot.version()}, {"error", std::string(status.message())}});
     return status;
   }
   store_.Publish(*tables);

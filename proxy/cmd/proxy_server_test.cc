@@ -55,7 +55,8 @@ class ControllerTest : public ::testing::Test {
   }
 
   // Route "/" to `cluster`; `header` adds a request header filter when non-empty.
-  pb::Snapshot Snapshot(const std::string& version, const std::string& cluster, const std::string& header = "") {
+  pb::Snapshot Snapshot(const std::string& version, const std::string& cluster,
+                        const std::string& header = "") {
     pb::Snapshot s;
     s.set_version(version);
     s.set_gateway("ns/gw");
@@ -152,7 +153,8 @@ TEST_F(ControllerTest, HundredReconfigurationsUnderLoadLoseNothing) {
       int n = 0;
       while (!stop) {
         testing::Response r;
-        auto ec = c.Request("GET", "/loop/" + std::to_string(i) + "/" + std::to_string(n++), "example.com", r);
+        auto ec = c.Request("GET", "/loop/" + std::to_string(i) + "/" + std::to_string(n++),
+                            "example.com", r);
         if (ec || r.status != 200 || !r.keep_alive) {
           ++failed;
           return;  // the connection is gone or unusable: that is the failure

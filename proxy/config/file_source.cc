@@ -22,8 +22,12 @@ absl::StatusOr<::gatehouse::config::v1::Snapshot> ParseSnapshotJson(const std::s
   return snapshot;
 }
 
-FileSource::FileSource(std::string path, ApplyFn apply, RejectFn on_parse_error, std::chrono::milliseconds poll)
-    : path_(std::move(path)), apply_(std::move(apply)), on_parse_error_(std::move(on_parse_error)), poll_(poll) {}
+FileSource::FileSource(std::string path, ApplyFn apply, RejectFn on_parse_error,
+                       std::chrono::milliseconds poll)
+    : path_(std::move(path)),
+      apply_(std::move(apply)),
+      on_parse_error_(std::move(on_parse_error)),
+      poll_(poll) {}
 
 FileSource::~FileSource() { Stop(); }
 
@@ -59,8 +63,8 @@ absl::Status FileSource::Check(bool force) {
     if (force) return absl::NotFoundError(absl::StrCat("snapshot file ", path_, ": not found"));
     return absl::OkStatus();
   }
-  std::string stamp = absl::StrCat(st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec, "/", st.st_size,
-                                   "/", st.st_ino);
+  std::string stamp =
+      absl::StrCat(st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec, "/", st.st_size, "/", st.st_ino);
   if (!force && stamp == last_stamp_) return absl::OkStatus();
   std::ifstream in(path_, std::ios::binary);
   std::stringstream buf;

@@ -76,7 +76,8 @@ bool StreamClient::RunStream() {
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   args.SetInt(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, 256 * 1024 * 1024);
-  auto channel = grpc::CreateCustomChannel(options_.controller, grpc::InsecureChannelCredentials(), args);
+  auto channel =
+      grpc::CreateCustomChannel(options_.controller, grpc::InsecureChannelCredentials(), args);
   auto stub = svc::ConfigStream::NewStub(channel);
 
   grpc::ClientContext ctx;
@@ -121,10 +122,9 @@ bool StreamClient::RunStream() {
     std::lock_guard<std::mutex> lock(mu_);
     active_ = nullptr;
   }
-  log::Warn("controller stream ended",
-            {{"controller", options_.controller},
-             {"code", static_cast<int>(st.error_code())},
-             {"error", st.error_message()}});
+  log::Warn("controller stream ended", {{"controller", options_.controller},
+                                        {"code", static_cast<int>(st.error_code())},
+                                        {"error", st.error_message()}});
   return received;
 }
 

@@ -100,8 +100,8 @@ absl::Status BuildClusters(const Index& index, const BuildOptions& options, Tabl
       boost::system::error_code ec;
       auto ip = boost::asio::ip::make_address(e.address(), ec);
       if (ec || e.port() == 0 || e.port() > 65535) {
-        return absl::InvalidArgumentError(absl::StrCat("cluster ", c.name(), ": invalid endpoint ",
-                                                       e.address(), ":", e.port()));
+        return absl::InvalidArgumentError(
+            absl::StrCat("cluster ", c.name(), ": invalid endpoint ", e.address(), ":", e.port()));
       }
       if (!e.ready()) continue;
       EndpointRef ref;
@@ -109,8 +109,7 @@ absl::Status BuildClusters(const Index& index, const BuildOptions& options, Tabl
       ref.address = boost::asio::ip::tcp::endpoint(ip, static_cast<uint16_t>(e.port()));
       // TLS connections were verified against one cluster's policy of one snapshot;
       // plaintext ones are shared by every cluster with the same endpoint and protocol.
-      ref.pool_key =
-          c.has_tls() ? absl::StrCat(c.name(), "|", t.snapshot->version(), "|tls|") : "";
+      ref.pool_key = c.has_tls() ? absl::StrCat(c.name(), "|", t.snapshot->version(), "|tls|") : "";
       absl::StrAppend(&ref.pool_key, pb::Cluster::UpstreamProtocol_Name(c.protocol()), "|",
                       ip.is_v6() ? absl::StrCat("[", e.address(), "]") : e.address(), ":",
                       e.port());
@@ -122,15 +121,16 @@ absl::Status BuildClusters(const Index& index, const BuildOptions& options, Tabl
       if (!c.tls().ca_secret().empty()) {
         ca = index.Secret(c.tls().ca_secret());
         if (ca == nullptr) {
-          return absl::InvalidArgumentError(absl::StrCat("cluster ", c.name(), ": unknown secret \"",
-                                                         c.tls().ca_secret(), "\""));
+          return absl::InvalidArgumentError(
+              absl::StrCat("cluster ", c.name(), ": unknown secret \"", c.tls().ca_secret(), "\""));
         }
       }
       if (!c.tls().client_certificate_secret().empty()) {
         client = index.Secret(c.tls().client_certificate_secret());
         if (client == nullptr) {
-          return absl::InvalidArgumentError(absl::StrCat("cluster ", c.name(), ": unknown secret \"",
-                                                         c.tls().client_certificate_secret(), "\""));
+          return absl::InvalidArgumentError(
+              absl::StrCat("cluster ", c.name(), ": unknown secret \"",
+                           c.tls().client_certificate_secret(), "\""));
         }
       }
       auto ctx = MakeUpstreamTlsContext(c.tls(), ca, client);
@@ -149,7 +149,8 @@ absl::Status BuildClusters(const Index& index, const BuildOptions& options, Tabl
 
 absl::Status BuildHttpsTls(const Index& index, const pb::Listener& l, ListenerTable& out) {
   if (l.server_tls().empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("listener ", l.name(), ": HTTPS without certificates"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("listener ", l.name(), ": HTTPS without certificates"));
   }
   for (const auto& st : l.server_tls()) {
     std::string where = absl::StrCat("listener ", l.name());
@@ -166,13 +167,14 @@ absl::Status BuildHttpsTls(const Index& index, const pb::Listener& l, ListenerTa
     if (st.has_client_validation() && !st.client_validation().ca_secret().empty()) {
       ca = index.Secret(st.client_validation().ca_secret());
       if (ca == nullptr) {
-        return absl::InvalidArgumentError(absl::StrCat(where, ": unknown secret \"",
-                                                       st.client_validation().ca_secret(), "\""));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": unknown secret \"", st.client_validation().ca_secret(), "\""));
       }
     }
     auto ctx = MakeServerTlsContext(*certs, {st.alpn().begin(), st.alpn().end()}, ca,
                                     st.client_validation().allow_insecure_fallback());
-    if (!ctx.ok()) return absl::InvalidArgumentError(absl::StrCat(where, ": ", ctx.status().message()));
+    if (!ctx.ok())
+      return absl::InvalidArgumentError(absl::StrCat(where, ": ", ctx.status().message()));
     entry.context = *std::move(ctx);
     entry.virtual_host = st.virtual_host();
     out.tls.push_back(std::move(entry));
@@ -197,7 +199,8 @@ absl::Status BuildTlsRoutes(const Index& index, const Tables& t, const pb::Liste
       auto certs = ResolveSecrets(index, r.certificate_secrets(), where);
       if (!certs.ok()) return certs.status();
       auto ctx = MakeServerTlsContext(*certs, {}, nullptr, false);
-      if (!ctx.ok()) return absl::InvalidArgumentError(absl::StrCat(where, ": ", ctx.status().message()));
+      if (!ctx.ok())
+        return absl::InvalidArgumentError(absl::StrCat(where, ": ", ctx.status().message()));
       entry.context = *std::move(ctx);
     } else if (r.mode() != pb::TlsRoute::PASSTHROUGH) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": unknown mode"));
@@ -214,7 +217,8 @@ absl::Status CheckRoutes(const Tables& t, const pb::Listener& l) {
         std::string where = absl::StrCat("listener ", l.name(), " route ", route.name());
         if (absl::Status s = CheckFilters(t, route.filters(), where); !s.ok()) return s;
         if (route.has_forward()) {
-          if (absl::Status s = CheckBackends(t, route.forward().backends(), where); !s.ok()) return s;
+          if (absl::Status s = CheckBackends(t, route.forward().backends(), where); !s.ok())
+            return s;
         }
       }
     }
@@ -342,7 +346,8 @@ absl::StatusOr<std::shared_ptr<const Tables>> BuildTables(pb::Snapshot snapshot,
       boost::system::error_code ec;
       boost::asio::ip::make_address(l.address(), ec);
       if (ec) {
-        return absl::InvalidArgumentError(absl::StrCat(where, ": invalid address \"", l.address(), "\""));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": invalid address \"", l.address(), "\""));
       }
     }
     ListenerTable table;
@@ -355,11 +360,11 @@ absl::StatusOr<std::shared_ptr<const Tables>> BuildTables(pb::Snapshot snapshot,
     // A TCP-based and a UDP listener may share a port; two TCP-based ones may not.
     for (const auto& other : t->listeners) {
       bool udp = l.protocol() == pb::UDP, other_udp = other.key.protocol == pb::UDP;
-      bool same_addr = other.key.address == l.address() || other.key.address.empty() ||
-                       l.address().empty();
+      bool same_addr =
+          other.key.address == l.address() || other.key.address.empty() || l.address().empty();
       if (other.key.port == l.port() && udp == other_udp && same_addr) {
-        return absl::InvalidArgumentError(absl::StrCat(where, ": port ", l.port(),
-                                                       " already used by listener ", other.proto->name()));
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, ": port ", l.port(), " already used by listener ", other.proto->name()));
       }
     }
     switch (l.protocol()) {
@@ -382,7 +387,8 @@ absl::StatusOr<std::shared_ptr<const Tables>> BuildTables(pb::Snapshot snapshot,
       case pb::TCP:
       case pb::UDP:
         for (const auto& r : l.l4_routes()) {
-          if (absl::Status st = CheckBackends(*t, r.backends(), absl::StrCat(where, " route ", r.name()));
+          if (absl::Status st =
+                  CheckBackends(*t, r.backends(), absl::StrCat(where, " route ", r.name()));
               !st.ok()) {
             return st;
           }

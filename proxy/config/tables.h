@@ -44,7 +44,7 @@ struct TlsEntry {
 // One SNI route of a TLS listener.
 struct TlsRouteEntry {
   const pb::TlsRoute* route = nullptr;
-  std::vector<std::string> hostnames;  // lowercase; empty = any
+  std::vector<std::string> hostnames;         // lowercase; empty = any
   std::shared_ptr<ServerTlsContext> context;  // TERMINATE only
 };
 
@@ -52,8 +52,8 @@ struct ListenerTable {
   const pb::Listener* proto = nullptr;
   ListenerKey key;
   std::shared_ptr<const router::RouteTable> routes;  // HTTP and HTTPS
-  std::vector<TlsEntry> tls;                          // HTTPS
-  std::vector<TlsRouteEntry> tls_routes;              // TLS
+  std::vector<TlsEntry> tls;                         // HTTPS
+  std::vector<TlsRouteEntry> tls_routes;             // TLS
 
   // HTTPS: the certificate entry for an SNI name: exact > longest wildcard > default.
   // nullptr when nothing matches (the connection is then closed without an alert).
@@ -77,7 +77,7 @@ struct EndpointRef {
 
 struct ClusterTable {
   const pb::Cluster* proto = nullptr;
-  std::vector<EndpointRef> ready;  // endpoints in rotation
+  std::vector<EndpointRef> ready;                  // endpoints in rotation
   std::shared_ptr<boost::asio::ssl::context> tls;  // set when the cluster has UpstreamTls
   std::unique_ptr<RoundRobinCursor[]> cursors;     // one per worker
 

@@ -100,7 +100,11 @@ TEST(TablesTest, RejectsDanglingReferencesAndBadShapes) {
   EXPECT_NE(Error(s).find("invalid endpoint"), std::string::npos);
 
   s = Basic();
-  auto* mirror = s.mutable_listeners(0)->mutable_virtual_hosts(0)->mutable_hosts(0)->mutable_routes(0)->add_filters();
+  auto* mirror = s.mutable_listeners(0)
+                     ->mutable_virtual_hosts(0)
+                     ->mutable_hosts(0)
+                     ->mutable_routes(0)
+                     ->add_filters();
   mirror->mutable_request_mirror()->set_cluster("ns/missing:80");
   EXPECT_NE(Error(s).find("unknown cluster \"ns/missing:80\""), std::string::npos);
 }
@@ -108,15 +112,24 @@ TEST(TablesTest, RejectsDanglingReferencesAndBadShapes) {
 TEST(TablesTest, InvalidBackendRefIsNotASnapshotError) {
   // An empty cluster name is the controller's way of saying "answer 500".
   pb::Snapshot s = Basic();
-  s.mutable_listeners(0)->mutable_virtual_hosts(0)->mutable_hosts(0)->mutable_routes(0)
-      ->mutable_forward()->mutable_backends(0)->set_cluster("");
+  s.mutable_listeners(0)
+      ->mutable_virtual_hosts(0)
+      ->mutable_hosts(0)
+      ->mutable_routes(0)
+      ->mutable_forward()
+      ->mutable_backends(0)
+      ->set_cluster("");
   EXPECT_EQ(Error(s), "");
 }
 
 TEST(TablesTest, RouterCompileErrorsAreReported) {
   pb::Snapshot s = Basic();
-  auto* path = s.mutable_listeners(0)->mutable_virtual_hosts(0)->mutable_hosts(0)->mutable_routes(0)
-                   ->mutable_match()->mutable_path();
+  auto* path = s.mutable_listeners(0)
+                   ->mutable_virtual_hosts(0)
+                   ->mutable_hosts(0)
+                   ->mutable_routes(0)
+                   ->mutable_match()
+                   ->mutable_path();
   path->set_type(pb::PathMatch::REGULAR_EXPRESSION);
   path->set_value("/(unclosed");
   std::string err = Error(s);
@@ -169,7 +182,8 @@ TEST_F(TlsTablesTest, UnknownSniWithoutDefaultSelectsNothing) {
 
 TEST_F(TlsTablesTest, BadPemAndMismatchedKeyAreRejected) {
   pb::Snapshot s = Https(true);
-  s.mutable_secrets(0)->set_cert_pem("-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n");
+  s.mutable_secrets(0)->set_cert_pem(
+      "-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n");
   EXPECT_NE(Error(s).find("secret exact: certificate"), std::string::npos) << Error(s);
 
   s = Https(true);

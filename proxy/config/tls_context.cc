@@ -140,7 +140,8 @@ absl::StatusOr<std::shared_ptr<ssl::context>> MakeUpstreamTlsContext(
   std::vector<std::string> alpn(tls.alpn().begin(), tls.alpn().end());
   if (!alpn.empty()) {
     std::string wire = AlpnWire(alpn);
-    SSL_CTX_set_alpn_protos(ctx->native_handle(), reinterpret_cast<const unsigned char*>(wire.data()),
+    SSL_CTX_set_alpn_protos(ctx->native_handle(),
+                            reinterpret_cast<const unsigned char*>(wire.data()),
                             static_cast<unsigned int>(wire.size()));
   }
   return ctx;

@@ -45,8 +45,9 @@ std::string Lower(std::string_view s) {
 // Fields that HTTP/2 forbids (RFC 9113 8.2.2); "te" survives only as "trailers".
 bool ConnectionSpecific(std::string_view lower_name, std::string_view value) {
   if (lower_name == "te") return value != "trailers";
-  return lower_name == "connection" || lower_name == "keep-alive" || lower_name == "proxy-connection" ||
-         lower_name == "transfer-encoding" || lower_name == "upgrade" || lower_name == "host";
+  return lower_name == "connection" || lower_name == "keep-alive" ||
+         lower_name == "proxy-connection" || lower_name == "transfer-encoding" ||
+         lower_name == "upgrade" || lower_name == "host";
 }
 
 Clock::time_point Later(Clock::time_point a, uint32_t ms) {
@@ -58,7 +59,8 @@ struct Target {
   upstream::ConnectParams params;
 };
 
-Target PickEndpoint(listener::Worker& worker, const config::ClusterTable& cluster, Clock::time_point deadline) {
+Target PickEndpoint(listener::Worker& worker, const config::ClusterTable& cluster,
+                    Clock::time_point deadline) {
   Target t;
   t.endpoint = cluster.NextEndpoint(worker.id());
   if (t.endpoint == nullptr) return t;
@@ -68,7 +70,8 @@ Target PickEndpoint(listener::Worker& worker, const config::ClusterTable& cluste
   t.params.tls_config = cluster.proto->has_tls() ? &cluster.proto->tls() : nullptr;
   t.params.timeout = worker.limits().upstream_connect_timeout;
   if (cluster.proto->connect_timeout_ms() > 0) {
-    t.params.timeout = std::min(t.params.timeout, std::chrono::milliseconds(cluster.proto->connect_timeout_ms()));
+    t.params.timeout =
+        std::min(t.params.timeout, std::chrono::milliseconds(cluster.proto->connect_timeout_ms()));
   }
   if (deadline != Clock::time_point::max()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -79,12 +82,15 @@ Target PickEndpoint(listener::Worker& worker, const config::ClusterTable& cluste
 
 // ---- HTTP/2 upstream ------------------------------------------------------------------
 
-asio::awaitable<void> ForwardH2(listener::Worker& worker, const Plan& plan, bhttp::request_header<>& req,
-                                Downstream& down, const ForwardInfo& info, const Target& t, Clock::time_point deadline) {
+asio::awaitable<void> ForwardH2(listener::Worker& worker, const Plan& plan,
+                                bhttp::request_header<>& req, Downstream& down,
+                                const ForwardInfo& info, const Target& t,
+                                Clock::time_point deadline) {
   auto [ec, client] = co_await worker.pool().AcquireH2(t.params);
   if (ec) {
     bool timeout = ec == beast::error::timeout && Clock::now() >= deadline;
-    co_await ReplyVia(down, timeout ? 504 : 503, "upstream connect error\n", {}, &plan.response, info.head);
+    co_await ReplyVia(down, timeout ? 504 : 503, "upstream connect error\n", {}, &plan.response,
+                      info.head);
     co_return;
   }
   upstream::HeaderList headers;
@@ -185,13 +191,14 @@ asio::awaitable<void> ForwardH2(listener::Worker& worker, const Plan& plan, bhtt
 // Errors on a reused upstream connection that mean "the upstream closed it while it
 // sat in the pool": a request without a body is resent on a fresh connection.
 bool IsStaleConnectionError(const boost::system::error_code& ec) {
-  return ec == asio::error::eof || ec == bhttp::error::end_of_stream || ec == asio::error::connection_reset ||
-         ec == asio::error::broken_pipe || ec == asio::error::connection_aborted ||
-         ec == asio::ssl::error::stream_truncated;
+  return ec == asio::error::eof || ec == bhttp::error::end_of_stream ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == asio::error::connection_aborted || ec == asio::ssl::error::stream_truncated;
 }
 
-asio::awaitable<void> ForwardH1(listener::Worker& worker, const Plan& plan, bhttp::request_header<>& req,
-                                Downstream& down, const ForwardInfo& info, Target t, Clock::time_point deadline) {
+asio::awaitable<void> ForwardH1(listener::Worker& worker, const Plan& plan,
+                                bhttp::request_header<>& req, Downstream& down,
+                                const ForwardInfo& info, Target t, Clock::time_point deadline) {
   const bool has_body = down.request_has_body();
   bhttp::request<bhttp::empty_body> up_req;
   up_req.base() = req;
@@ -228,7 +235,8 @@ asio::awaitable<void> ForwardH1(listener::Worker& worker, const Plan& plan, bhtt
     if (!conn) {
       auto [ec, c] = co_await worker.pool().Connect(t.params);
       if (ec) {
-        outcome = ec == beast::error::timeout && Clock::now() >= deadline ? Outcome::kTimeout : Outcome::kConnectError;
+        outcome = ec == beast::error::timeout && Clock::now() >= deadline ? Outcome::kTimeout
+                                                                          : Outcome::kConnectError;
       } else {
         conn = std::move(c);
       }
@@ -239,7 +247,8 @@ asio::awaitable<void> ForwardH1(listener::Worker& worker, const Plan& plan, bhtt
         bhttp::request_serializer<bhttp::empty_body> sr{up_req};
         auto [hec, hn] = co_await bhttp::async_write_header(up, sr, kTuple);
         last_ec = hec;
-        if (hec) co_return hec == beast::error::timeout ? Outcome::kTimeout : Outcome::kUpstreamError;
+        if (hec)
+          co_return hec == beast::error::timeout ? Outcome::kTimeout : Outcome::kUpstreamError;
         while (has_body) {
           BodyChunk chunk = co_await down.ReadBody();
           if (chunk.error) co_return Outcome::kClientGone;
@@ -247,7 +256,8 @@ asio::awaitable<void> ForwardH1(listener::Worker& worker, const Plan& plan, bhtt
           boost::system::error_code wec;
           if (chunked) {
             if (!chunk.data.empty()) {
-              auto [e, n] = co_await asio::async_write(up, bhttp::make_chunk(asio::buffer(chunk.data)), kTuple);
+              auto [e, n] = co_await asio::async_write(
+                  up, bhttp::make_chunk(asio::buffer(chunk.data)), kTuple);
               wec = e;
             }
             if (!wec && chunk.last) {
@@ -259,7 +269,8 @@ asio::awaitable<void> ForwardH1(listener::Worker& worker, const Plan& plan, bhtt
             wec = e;
           }
           last_ec = wec;
-          if (wec) co_return wec == beast::error::timeout ? Outcome::kTimeout : Outcome::kUpstreamError;
+          if (wec)
+            co_return wec == beast::error::timeout ? Outcome::kTimeout : Outcome::kUpstreamError;
           if (chunk.last) break;
         }
         fresh_parser();
@@ -268,7 +279,8 @@ asio::awaitable<void> ForwardH1(listener::Worker& worker, const Plan& plan, bhtt
               std::min(deadline, Clock::now() + worker.limits().upstream_response_timeout));
           auto [ec, n] = co_await bhttp::async_read_header(up, conn->buffer(), *parser, kTuple);
           last_ec = ec;
-          if (ec) co_return ec == beast::error::timeout ? Outcome::kTimeout : Outcome::kUpstreamError;
+          if (ec)
+            co_return ec == beast::error::timeout ? Outcome::kTimeout : Outcome::kUpstreamError;
           if (parser->get().result_int() >= 200) break;
           fresh_parser();  // interim 1xx response: not forwarded
         }
@@ -276,8 +288,8 @@ asio::awaitable<void> ForwardH1(listener::Worker& worker, const Plan& plan, bhtt
       });
     }
     if (outcome == Outcome::kClientGone) co_return;
-    if (outcome == Outcome::kUpstreamError && conn && conn->reused && !has_body && IsStaleConnectionError(last_ec) &&
-        !(parser && parser->got_some())) {
+    if (outcome == Outcome::kUpstreamError && conn && conn->reused && !has_body &&
+        IsStaleConnectionError(last_ec) && !(parser && parser->got_some())) {
       fresh_only = true;  // the pooled connection had been closed by the upstream
       continue;
     }
@@ -286,8 +298,9 @@ asio::awaitable<void> ForwardH1(listener::Worker& worker, const Plan& plan, bhtt
       co_return;
     }
     router::AttemptOutcome attempt;
-    attempt.connection_error = outcome == Outcome::kConnectError ||
-                               (outcome == Outcome::kUpstreamError && IsStaleConnectionError(last_ec));
+    attempt.connection_error =
+        outcome == Outcome::kConnectError ||
+        (outcome == Outcome::kUpstreamError && IsStaleConnectionError(last_ec));
     if (outcome == Outcome::kOk) attempt.status = parser->get().result_int();
     if (!has_body && (outcome == Outcome::kOk || attempt.connection_error) &&
         router::ShouldRetry(retry, retries, attempt)) {
@@ -295,7 +308,8 @@ asio::awaitable<void> ForwardH1(listener::Worker& worker, const Plan& plan, bhtt
       ++retries;
       conn.reset();  // its response is not read: never reused
       if (delay > 0) {
-        asio::steady_timer timer(worker.io(), std::min(deadline, Clock::now() + std::chrono::milliseconds(delay)));
+        asio::steady_timer timer(
+            worker.io(), std::min(deadline, Clock::now() + std::chrono::milliseconds(delay)));
         co_await timer.async_wait(kTuple);
       }
       Target next = PickEndpoint(worker, *plan.cluster, deadline);
@@ -340,7 +354,8 @@ asio::awaitable<void> ForwardH1(listener::Worker& worker, const Plan& plan, bhtt
   if (reusable) worker.pool().Release(std::move(conn));
 }
 
-asio::awaitable<void> MirrorRequest(listener::Worker& worker, std::shared_ptr<const config::Tables> tables,
+asio::awaitable<void> MirrorRequest(listener::Worker& worker,
+                                    std::shared_ptr<const config::Tables> tables,
                                     const config::ClusterTable* cluster,
                                     std::shared_ptr<bhttp::request<bhttp::empty_body>> req) {
   Target t = PickEndpoint(worker, *cluster, Clock::time_point::max());
@@ -377,13 +392,15 @@ void SpawnMirrors(listener::Worker& worker, const std::shared_ptr<const config::
     copy->version(11);
     copy->erase(bhttp::field::content_length);
     copy->erase(bhttp::field::transfer_encoding);
-    asio::co_spawn(worker.io(), MirrorRequest(worker, tables, cluster, std::move(copy)), asio::detached);
+    asio::co_spawn(worker.io(), MirrorRequest(worker, tables, cluster, std::move(copy)),
+                   asio::detached);
   }
 }
 
 bool UsesHttp2(const config::ClusterTable& cluster, const pb::Route& route) {
   auto p = cluster.proto->protocol();
-  return p == pb::Cluster::H2C || p == pb::Cluster::H2 || (route.has_forward() && route.forward().grpc());
+  return p == pb::Cluster::H2C || p == pb::Cluster::H2 ||
+         (route.has_forward() && route.forward().grpc());
 }
 
 asio::awaitable<void> ReplyVia(Downstream& down, unsigned status, const std::string& body,
@@ -404,8 +421,9 @@ asio::awaitable<void> ReplyVia(Downstream& down, unsigned status, const std::str
   if (co_await down.WriteHeader(res, end) && !end) co_await down.WriteBody(body, true);
 }
 
-asio::awaitable<void> ForwardGeneric(listener::Worker& worker, const Plan& plan, bhttp::request_header<>& req,
-                                     Downstream& down, const ForwardInfo& info) {
+asio::awaitable<void> ForwardGeneric(listener::Worker& worker, const Plan& plan,
+                                     bhttp::request_header<>& req, Downstream& down,
+                                     const ForwardInfo& info) {
   const pb::Route& route = *plan.route;
   const auto deadline = std::min(Later(info.start, route.request_timeout_ms()),
                                  Later(Clock::now(), route.backend_request_timeout_ms()));

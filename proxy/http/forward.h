@@ -31,7 +31,8 @@ class Downstream {
   // Next piece of the request body (only when request_has_body()).
   virtual boost::asio::awaitable<BodyChunk> ReadBody() = 0;
   // The response header; `end` when no body follows. False when the client is gone.
-  virtual boost::asio::awaitable<bool> WriteHeader(boost::beast::http::response_header<>& header, bool end) = 0;
+  virtual boost::asio::awaitable<bool> WriteHeader(boost::beast::http::response_header<>& header,
+                                                   bool end) = 0;
   virtual boost::asio::awaitable<bool> WriteBody(std::string data, bool last) = 0;
   // Ends the response with trailer fields (gRPC status).
   virtual boost::asio::awaitable<bool> WriteTrailers(upstream::HeaderList trailers) = 0;
@@ -45,16 +46,17 @@ struct ForwardInfo {
 };
 
 // Answers locally through `down` (status, body, extra headers, response modifiers).
-boost::asio::awaitable<void> ReplyVia(Downstream& down, unsigned status, const std::string& body,
-                                      const std::vector<std::pair<std::string, std::string>>& headers,
-                                      const ResponsePlan* plan, bool head);
+boost::asio::awaitable<void> ReplyVia(
+    Downstream& down, unsigned status, const std::string& body,
+    const std::vector<std::pair<std::string, std::string>>& headers, const ResponsePlan* plan,
+    bool head);
 
 // Sends the planned request (plan.kind == kForward) to plan.cluster over HTTP/2 when the
 // cluster speaks it (H2C/H2 or a gRPC route), else over a pooled HTTP/1.1 connection,
 // and relays the response through `down`. Answers 503/502/504 itself on failures.
 boost::asio::awaitable<void> ForwardGeneric(listener::Worker& worker, const Plan& plan,
-                                            boost::beast::http::request_header<>& req, Downstream& down,
-                                            const ForwardInfo& info);
+                                            boost::beast::http::request_header<>& req,
+                                            Downstream& down, const ForwardInfo& info);
 
 // Fire-and-forget copies of a request header (requests without a body) to the plan's
 // mirror clusters; their responses are read and dropped and never affect the client.

@@ -76,8 +76,9 @@ class H2Downstream final : public Downstream {
 }  // namespace
 
 template <class Stream>
-H2Session<Stream>::H2Session(listener::Worker& worker, std::shared_ptr<listener::ListenerRuntime> runtime,
-                             Stream stream, ConnectionInfo info, beast::flat_buffer initial)
+H2Session<Stream>::H2Session(listener::Worker& worker,
+                             std::shared_ptr<listener::ListenerRuntime> runtime, Stream stream,
+                             ConnectionInfo info, beast::flat_buffer initial)
     : worker_(worker),
       runtime_(std::move(runtime)),
       stream_(std::move(stream)),
@@ -110,16 +111,19 @@ asio::awaitable<void> H2Session<Stream>::Run(std::shared_ptr<H2Session> self) {
   std::weak_ptr<H2Session> weak = self;
   // The connection holds the callback; a weak reference avoids a cycle.
   self->h2_.set_on_request([weak](std::shared_ptr<H2Stream> stream) {
-    if (auto s = weak.lock()) asio::co_spawn(s->worker_.io(), Serve(s, std::move(stream)), asio::detached);
+    if (auto s = weak.lock())
+      asio::co_spawn(s->worker_.io(), Serve(s, std::move(stream)), asio::detached);
   });
   self->h2_.Start(256);
   if (self->runtime_->draining()) self->h2_.GoAway();
-  co_await upstream::RunH2(self->stream_, self->h2_, self->initial_, self->worker_.limits().idle_timeout);
+  co_await upstream::RunH2(self->stream_, self->h2_, self->initial_,
+                           self->worker_.limits().idle_timeout);
   beast::get_lowest_layer(self->stream_).close();
 }
 
 template <class Stream>
-asio::awaitable<void> H2Session<Stream>::Serve(std::shared_ptr<H2Session> self, std::shared_ptr<H2Stream> stream) {
+asio::awaitable<void> H2Session<Stream>::Serve(std::shared_ptr<H2Session> self,
+                                               std::shared_ptr<H2Stream> stream) {
   H2Session& s = *self;
   H2Downstream down(s.h2_, stream);
   bhttp::request_header<> req;

@@ -18,10 +18,11 @@ namespace gatehouse::proxy::http {
 inline constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 template <class Stream>
-class H2Session : public listener::Drainable, public std::enable_shared_from_this<H2Session<Stream>> {
+class H2Session : public listener::Drainable,
+                  public std::enable_shared_from_this<H2Session<Stream>> {
  public:
-  H2Session(listener::Worker& worker, std::shared_ptr<listener::ListenerRuntime> runtime, Stream stream,
-            ConnectionInfo info, boost::beast::flat_buffer initial);
+  H2Session(listener::Worker& worker, std::shared_ptr<listener::ListenerRuntime> runtime,
+            Stream stream, ConnectionInfo info, boost::beast::flat_buffer initial);
   ~H2Session() override;
 
   static boost::asio::awaitable<void> Run(std::shared_ptr<H2Session> self);

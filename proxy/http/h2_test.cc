@@ -46,7 +46,8 @@ TEST_F(H2Test, ConcurrentStreamsShareOneConnection) {
   Apply(Routes("v1"));
   H2Client c(port_);
   std::vector<H2Request> requests(20);
-  for (size_t i = 0; i < requests.size(); ++i) requests[i].path = "/s" + std::to_string(i) + "?delay_ms=50";
+  for (size_t i = 0; i < requests.size(); ++i)
+    requests[i].path = "/s" + std::to_string(i) + "?delay_ms=50";
   auto results = c.Send(requests);
   for (size_t i = 0; i < results.size(); ++i) {
     EXPECT_EQ(results[i].status, 200) << i;

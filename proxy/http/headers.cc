@@ -36,7 +36,8 @@ void RemoveHopByHop(bhttp::fields& fields, bool keep_upgrade) {
   fields.erase(bhttp::field::trailer);
 }
 
-void SetForwardedHeaders(bhttp::fields& fields, std::string_view client_ip, std::string_view scheme) {
+void SetForwardedHeaders(bhttp::fields& fields, std::string_view client_ip,
+                         std::string_view scheme) {
   auto it = fields.find("X-Forwarded-For");
   if (it == fields.end()) {
     fields.set("X-Forwarded-For", client_ip);
@@ -49,8 +50,8 @@ void SetForwardedHeaders(bhttp::fields& fields, std::string_view client_ip, std:
   fields.set("X-Forwarded-Proto", scheme);
 }
 
-const char* RequestShapeError(const bhttp::request_header<>& header, bool chunked, size_t max_fields,
-                              size_t max_target) {
+const char* RequestShapeError(const bhttp::request_header<>& header, bool chunked,
+                              size_t max_fields, size_t max_target) {
   if (header.target().size() > max_target) return "request target too long";
   size_t count = 0;
   size_t hosts = 0;
@@ -67,7 +68,8 @@ const char* RequestShapeError(const bhttp::request_header<>& header, bool chunke
     if (!chunked) return "unsupported transfer-encoding";
     if (header.version() < 11) return "transfer-encoding on HTTP/1.0";
   }
-  if (header.version() >= 11 && hosts != 1) return hosts == 0 ? "missing host" : "multiple host fields";
+  if (header.version() >= 11 && hosts != 1)
+    return hosts == 0 ? "missing host" : "multiple host fields";
   if (header.version() < 11 && hosts > 1) return "multiple host fields";
   return nullptr;
 }

@@ -56,8 +56,8 @@ Clock::time_point Later(Clock::time_point a, std::chrono::milliseconds d) {
 
 template <class Stream>
 Http1Session<Stream>::Http1Session(listener::Worker& worker,
-                                   std::shared_ptr<listener::ListenerRuntime> runtime, Stream stream,
-                                   ConnectionInfo info, beast::flat_buffer initial)
+                                   std::shared_ptr<listener::ListenerRuntime> runtime,
+                                   Stream stream, ConnectionInfo info, beast::flat_buffer initial)
     : worker_(worker),
       runtime_(std::move(runtime)),
       stream_(std::move(stream)),
@@ -182,7 +182,8 @@ asio::awaitable<bool> Http1Session<Stream>::HandleRequest() {
   expect_continue_ = false;
   bad_request_body_ = false;
 
-  if (const char* err = RequestShapeError(req.base(), parser_->chunked(), limits.max_headers, limits.max_target)) {
+  if (const char* err = RequestShapeError(req.base(), parser_->chunked(), limits.max_headers,
+                                          limits.max_target)) {
     log::Debug("bad request", {{"error", err}});
     co_return co_await Reply(400, std::string(err) + "\n", false);
   }
@@ -199,7 +200,8 @@ asio::awaitable<bool> Http1Session<Stream>::HandleRequest() {
   } else {
     client_keep_alive = false;
   }
-  if (listener_ == nullptr || !listener_->routes) co_return co_await Reply(503, "no configuration\n", false);
+  if (listener_ == nullptr || !listener_->routes)
+    co_return co_await Reply(503, "no configuration\n", false);
 
   RequestContext ctx;
   ctx.scheme = info_.scheme;
@@ -207,11 +209,13 @@ asio::awaitable<bool> Http1Session<Stream>::HandleRequest() {
   ctx.listener_port = runtime_->key().port;
   Plan plan = MakePlan(*tables_, *listener_, req.base(), ctx, scratch_, worker_.Random());
   if (plan.kind == Plan::Kind::kReply) {
-    co_return co_await Reply(plan.status, plan.body, client_keep_alive && !plan.close, &plan.response,
-                             plan.headers);
+    co_return co_await Reply(plan.status, plan.body, client_keep_alive && !plan.close,
+                             &plan.response, plan.headers);
   }
-  if (UsesHttp2(*plan.cluster, *plan.route)) co_return co_await ForwardGenericPath(plan, client_keep_alive);
-  co_return co_await Forward(*tables_, *plan.route, *plan.cluster, plan.response, client_keep_alive);
+  if (UsesHttp2(*plan.cluster, *plan.route))
+    co_return co_await ForwardGenericPath(plan, client_keep_alive);
+  co_return co_await Forward(*tables_, *plan.route, *plan.cluster, plan.response,
+                             client_keep_alive);
 }
 
 // Adapts this connection to the Downstream interface: the request body comes from the
@@ -276,7 +280,8 @@ class Http1Session<Stream>::GenericDownstream final : public Downstream {
     beast::get_lowest_layer(s_.stream_).expires_after(s_.worker_.limits().body_timeout);
     if (chunked_) {
       if (!data.empty()) {
-        auto [e, n] = co_await asio::async_write(s_.stream_, bhttp::make_chunk(asio::buffer(data)), kTuple);
+        auto [e, n] =
+            co_await asio::async_write(s_.stream_, bhttp::make_chunk(asio::buffer(data)), kTuple);
         ec = e;
       }
       if (!ec && last) {
@@ -344,9 +349,10 @@ asio::awaitable<bool> Http1Session<Stream>::ForwardGenericPath(Plan& plan, bool 
 }
 
 template <class Stream>
-asio::awaitable<bool> Http1Session<Stream>::Forward(const config::Tables& tables, const pb::Route& route,
-                                                    const config::ClusterTable& cluster, ResponsePlan& plan,
-                                                    bool client_keep_alive) {
+asio::awaitable<bool> Http1Session<Stream>::Forward(const config::Tables& tables,
+                                                    const pb::Route& route,
+                                                    const config::ClusterTable& cluster,
+                                                    ResponsePlan& plan, bool client_keep_alive) {
   auto& req = parser_->get();
   const auto& limits = worker_.limits();
   bool upgrade = IsWebSocketUpgrade(req.base());
@@ -365,7 +371,8 @@ asio::awaitable<bool> Http1Session<Stream>::Forward(const config::Tables& tables
   }
 
   const bool replayable = parser_->is_done();
-  const auto request_deadline = Later(request_start_, std::chrono::milliseconds(route.request_timeout_ms()));
+  const auto request_deadline =
+      Later(request_start_, std::chrono::milliseconds(route.request_timeout_ms()));
   const auto backend_timeout = std::chrono::milliseconds(route.backend_request_timeout_ms());
   const pb::RetryPolicy& retry = route.retry();
   uint32_t retries = 0;
@@ -374,11 +381,13 @@ asio::awaitable<bool> Http1Session<Stream>::Forward(const config::Tables& tables
 
   while (true) {
     const config::EndpointRef* ep = cluster.NextEndpoint(worker_.id());
-    if (ep == nullptr) co_return co_await Reply(503, "no healthy upstream\n", client_keep_alive, &plan);
+    if (ep == nullptr)
+      co_return co_await Reply(503, "no healthy upstream\n", client_keep_alive, &plan);
     const auto attempt_start = Clock::now();
     if (attempt_start >= request_deadline) {
       // Retries (and their backoff) used up the route's request timeout.
-      co_return co_await Reply(504, "upstream timeout\n", client_keep_alive && parser_->is_done(), &plan);
+      co_return co_await Reply(504, "upstream timeout\n", client_keep_alive && parser_->is_done(),
+                               &plan);
     }
     const auto deadline = std::min(request_deadline, Later(attempt_start, backend_timeout));
     const auto response_deadline =
@@ -394,26 +403,29 @@ asio::awaitable<bool> Http1Session<Stream>::Forward(const config::Tables& tables
       params.endpoint = ep->address;
       params.tls = cluster.tls.get();
       params.tls_config = cluster.proto->has_tls() ? &cluster.proto->tls() : nullptr;
-      auto connect_budget = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      auto connect_budget =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       params.timeout = deadline == Clock::time_point::max()
                            ? limits.upstream_connect_timeout
                            : std::clamp(connect_budget, 1ms, limits.upstream_connect_timeout);
       if (cluster.proto->connect_timeout_ms() > 0) {
-        params.timeout = std::min(params.timeout, std::chrono::milliseconds(cluster.proto->connect_timeout_ms()));
+        params.timeout = std::min(params.timeout,
+                                  std::chrono::milliseconds(cluster.proto->connect_timeout_ms()));
       }
       auto [ec, c] = co_await worker_.pool().Connect(params);
       if (ec) {
         outcome.connection_error = true;
         timed_out = ec == beast::error::timeout && Clock::now() >= deadline;
-        log::Debug("upstream connect failed", {{"endpoint", ep->pool_key}, {"error", ec.message()}});
+        log::Debug("upstream connect failed",
+                   {{"endpoint", ep->pool_key}, {"error", ec.message()}});
       } else {
         upstream_ = std::move(c);
       }
     }
 
     if (upstream_) {
-      boost::system::error_code ec = co_await upstream_->Visit(
-          [&](auto& up) { return SendRequest(up, deadline); });
+      boost::system::error_code ec =
+          co_await upstream_->Visit([&](auto& up) { return SendRequest(up, deadline); });
       if (bad_request_body_) {
         upstream_.reset();
         co_return co_await Reply(400, "bad request body\n", false);
@@ -425,11 +437,13 @@ asio::awaitable<bool> Http1Session<Stream>::Forward(const config::Tables& tables
         if (request_is_head_) response_parser_->skip(true);
         // Informational responses (100, 103) are not forwarded; 101 is the upgrade.
         while (true) {
-          ec = co_await upstream_->Visit([&](auto& up) -> asio::awaitable<boost::system::error_code> {
-            beast::get_lowest_layer(up).expires_at(response_deadline);
-            auto [rec, rn] = co_await bhttp::async_read_header(up, upstream_->buffer(), *response_parser_, kTuple);
-            co_return rec;
-          });
+          ec = co_await upstream_->Visit(
+              [&](auto& up) -> asio::awaitable<boost::system::error_code> {
+                beast::get_lowest_layer(up).expires_at(response_deadline);
+                auto [rec, rn] = co_await bhttp::async_read_header(up, upstream_->buffer(),
+                                                                   *response_parser_, kTuple);
+                co_return rec;
+              });
           if (ec) break;
           unsigned s = response_parser_->get().result_int();
           if (s >= 200 || s == 101) break;
@@ -465,7 +479,8 @@ asio::awaitable<bool> Http1Session<Stream>::Forward(const config::Tables& tables
 
     if (timed_out) {
       upstream_.reset();
-      co_return co_await Reply(504, "upstream timeout\n", client_keep_alive && parser_->is_done(), &plan);
+      co_return co_await Reply(504, "upstream timeout\n", client_keep_alive && parser_->is_done(),
+                               &plan);
     }
     if (replayable && router::ShouldRetry(retry, retries, outcome)) {
       uint32_t delay = router::RetryBackoffMs(retry, retries, worker_.Random());
@@ -473,13 +488,16 @@ asio::awaitable<bool> Http1Session<Stream>::Forward(const config::Tables& tables
       last_status = outcome.status;
       upstream_.reset();  // its response body is not read; do not reuse it
       if (delay > 0) {
-        asio::steady_timer timer(worker_.io(), std::min(request_deadline, Clock::now() + std::chrono::milliseconds(delay)));
+        asio::steady_timer timer(
+            worker_.io(),
+            std::min(request_deadline, Clock::now() + std::chrono::milliseconds(delay)));
         co_await timer.async_wait(kTuple);
       }
       continue;
     }
     if (outcome.connection_error) {
-      co_return co_await Reply(503, "upstream connect error\n", client_keep_alive && parser_->is_done(), &plan);
+      co_return co_await Reply(503, "upstream connect error\n",
+                               client_keep_alive && parser_->is_done(), &plan);
     }
     break;
   }
@@ -491,7 +509,8 @@ asio::awaitable<bool> Http1Session<Stream>::Forward(const config::Tables& tables
 
 template <class Stream>
 template <class Up>
-asio::awaitable<boost::system::error_code> Http1Session<Stream>::SendRequest(Up& up, Clock::time_point deadline) {
+asio::awaitable<boost::system::error_code> Http1Session<Stream>::SendRequest(
+    Up& up, Clock::time_point deadline) {
   auto& req = parser_->get();
   const auto& limits = worker_.limits();
   bhttp::serializer<true, bhttp::buffer_body> sr{req};
@@ -511,8 +530,8 @@ asio::awaitable<boost::system::error_code> Http1Session<Stream>::SendRequest(Up&
     if (ec) co_return ec;
   }
   if (!relay_buf_) relay_buf_ = std::make_unique<char[]>(kRelayBuffer);
-  RelayResult r = co_await RelayBody(stream_, buffer_, *parser_, up, sr, relay_buf_.get(), kRelayBuffer,
-                                     limits.body_timeout, deadline);
+  RelayResult r = co_await RelayBody(stream_, buffer_, *parser_, up, sr, relay_buf_.get(),
+                                     kRelayBuffer, limits.body_timeout, deadline);
   if (r.ec && r.read_side) {
     if (IsHttpParseError(r.ec)) {
       // A malformed body (bad chunk framing): the upstream got a truncated request and
@@ -529,8 +548,10 @@ asio::awaitable<boost::system::error_code> Http1Session<Stream>::SendRequest(Up&
 
 template <class Stream>
 template <class Up>
-asio::awaitable<bool> Http1Session<Stream>::RelayResponse(Up& up, upstream::Connection& conn, ResponsePlan& plan,
-                                                          bool client_keep_alive, Clock::time_point deadline) {
+asio::awaitable<bool> Http1Session<Stream>::RelayResponse(Up& up, upstream::Connection& conn,
+                                                          ResponsePlan& plan,
+                                                          bool client_keep_alive,
+                                                          Clock::time_point deadline) {
   auto& rp = *response_parser_;
   auto& res = rp.get();
   const auto& limits = worker_.limits();
@@ -563,10 +584,11 @@ asio::awaitable<bool> Http1Session<Stream>::RelayResponse(Up& up, upstream::Conn
   bhttp::serializer<false, bhttp::buffer_body> sr{res};
   responded_ = true;
   worker_.stats().CountResponse(status);
-  RelayResult r = co_await RelayBody(up, conn.buffer(), rp, stream_, sr, relay_buf_.get(), kRelayBuffer,
-                                     limits.body_timeout, deadline);
+  RelayResult r = co_await RelayBody(up, conn.buffer(), rp, stream_, sr, relay_buf_.get(),
+                                     kRelayBuffer, limits.body_timeout, deadline);
   if (r.ec) {
-    log::Debug("response relay failed", {{"error", r.ec.message()}, {"upstream_side", r.read_side}});
+    log::Debug("response relay failed",
+               {{"error", r.ec.message()}, {"upstream_side", r.read_side}});
     upstream_.reset();
     co_return false;
   }

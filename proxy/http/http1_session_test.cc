@@ -2,8 +2,8 @@
 // echo upstreams.
 #include <thread>
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 #include "proxy/testing/http_client.h"
 #include "proxy/testing/proxy_fixture.h"
@@ -106,7 +106,8 @@ TEST_F(Http1Test, HeaderModifiersApplyToRequestAndResponse) {
   h->set_value("r");
   Apply(s);
   HttpClient c(port_);
-  Response r = c.Get("/", "example.com", {{"X-Set", "old"}, {"X-Add", "orig"}, {"X-Remove", "gone"}});
+  Response r =
+      c.Get("/", "example.com", {{"X-Set", "old"}, {"X-Add", "orig"}, {"X-Remove", "gone"}});
   ASSERT_EQ(r.status, 200);
   auto echo = Echo(r);
   EXPECT_EQ(Header(echo, "x-set"), "set");
@@ -133,7 +134,8 @@ TEST_F(Http1Test, RedirectAndRewrite) {
   HttpClient c(port_);
   Response r = c.Get("/old/page?q=1");
   EXPECT_EQ(r.status, 301);
-  EXPECT_EQ(r.header("Location"), "http://new.example.com:" + std::to_string(port_) + "/new/page?q=1");
+  EXPECT_EQ(r.header("Location"),
+            "http://new.example.com:" + std::to_string(port_) + "/new/page?q=1");
   r = c.Get("/strip/x?q=2");
   ASSERT_EQ(r.status, 200);
   auto echo = Echo(r);
@@ -148,7 +150,8 @@ TEST_F(Http1Test, BackendErrorsMapToStatusCodes) {
   AddPrefixRoute(Vhost(s), "/empty", "ns/empty:80");
   AddPrefixRoute(Vhost(s), "/refused", "ns/refused:80");
   testing::AddCluster(s, "ns/empty:80", {});
-  testing::AddCluster(s, "ns/refused:80", {{"127.0.0.1", static_cast<uint32_t>(testing::FreePort())}});
+  testing::AddCluster(s, "ns/refused:80",
+                      {{"127.0.0.1", static_cast<uint32_t>(testing::FreePort())}});
   auto* zero = AddPrefixRoute(Vhost(s), "/zero", "ns/a:80");
   zero->mutable_forward()->mutable_backends(0)->set_weight(0);
   Apply(s);
@@ -172,7 +175,8 @@ TEST_F(Http1Test, WeightedBackendsSplitTrafficAndZeroWeightGetsNone) {
   zb->set_cluster("ns/b:80");
   zb->set_weight(0);
   // Put /z first: exact-length prefix order.
-  std::swap(*Vhost(s)->mutable_hosts(0)->mutable_routes(0), *Vhost(s)->mutable_hosts(0)->mutable_routes(1));
+  std::swap(*Vhost(s)->mutable_hosts(0)->mutable_routes(0),
+            *Vhost(s)->mutable_hosts(0)->mutable_routes(1));
   Apply(s);
   HttpClient c(port_);
   int a = 0;
@@ -188,8 +192,10 @@ TEST_F(Http1Test, SmugglingShapesAreRefused) {
   AddPrefixRoute(Vhost(s), "/", "ns/a:80");
   Apply(s);
   const std::string cases[] = {
-      "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n0\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: "
+      "5\r\n\r\n0\r\n\r\n",
       "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\nxxxx",
       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\nxxxx",
@@ -207,9 +213,10 @@ TEST_F(Http1Test, SmugglingShapesAreRefused) {
   }
   EXPECT_EQ(echo_a_.requests(), 0);
   // A well-formed chunked body passes.
-  std::string ok = RawExchange(port_,
-                               "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-                               "5\r\nhello\r\n0\r\n\r\n");
+  std::string ok = RawExchange(
+      port_,
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+      "5\r\nhello\r\n0\r\n\r\n");
   EXPECT_EQ(FirstStatus(ok), 200) << ok;
   EXPECT_NE(ok.find("\"body_len\":5"), std::string::npos) << ok;
 }
@@ -218,7 +225,8 @@ TEST_F(Http1Test, OversizedHeaderIs431) {
   pb::Snapshot s = Base("v1");
   AddPrefixRoute(Vhost(s), "/", "ns/a:80");
   Apply(s);
-  std::string big = "GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(70 * 1024, 'x') + "\r\n\r\n";
+  std::string big =
+      "GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(70 * 1024, 'x') + "\r\n\r\n";
   EXPECT_EQ(FirstStatus(RawExchange(port_, big)), 431);
   std::string many = "GET / HTTP/1.1\r\nHost: a\r\n";
   for (int i = 0; i < 150; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
@@ -259,9 +267,10 @@ TEST_F(Http1Test, ExpectContinueIsAnsweredByTheProxy) {
   pb::Snapshot s = Base("v1");
   AddPrefixRoute(Vhost(s), "/", "ns/a:80");
   Apply(s);
-  std::string reply = RawExchange(port_,
-                                  "POST /e HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n"
-                                  "Connection: close\r\n\r\nhello");
+  std::string reply =
+      RawExchange(port_,
+                  "POST /e HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n"
+                  "Connection: close\r\n\r\nhello");
   EXPECT_EQ(FirstStatus(reply), 100) << reply;
   EXPECT_NE(reply.find("HTTP/1.1 200 OK"), std::string::npos) << reply;
   EXPECT_NE(reply.find("\"body_len\":5"), std::string::npos) << reply;
@@ -291,11 +300,12 @@ TEST_F(Http1Test, WebSocketUpgradeTunnels) {
   pb::Snapshot s = Base("v1");
   AddPrefixRoute(Vhost(s), "/", "ns/a:80");
   Apply(s);
-  std::string reply = RawExchange(port_,
-                                  "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                                  "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
-                                  "ping-bytes",
-                                  std::chrono::milliseconds(500));
+  std::string reply =
+      RawExchange(port_,
+                  "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+                  "ping-bytes",
+                  std::chrono::milliseconds(500));
   EXPECT_EQ(FirstStatus(reply), 101) << reply;
   EXPECT_NE(reply.find("\r\n\r\nping-bytes"), std::string::npos) << reply;
 }
@@ -307,7 +317,8 @@ TEST_F(Http1Test, MirrorSendsACopy) {
   Apply(s);
   HttpClient c(port_);
   EXPECT_EQ(Str(Echo(c.Get("/m")), "name"), "a");
-  for (int i = 0; i < 100 && echo_b_.requests() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 100 && echo_b_.requests() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(echo_b_.requests(), 1);
 }
 
@@ -370,7 +381,8 @@ TEST_F(SlowClientTest, IncompleteHeaderIsCutOffAndIdleConnectionsClose) {
   AddPrefixRoute(Vhost(s), "/", "ns/a:80");
   Apply(s);
   // Slowloris: the header never ends; the proxy closes without forwarding anything.
-  std::string reply = RawExchange(port_, "GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ", std::chrono::milliseconds(3000));
+  std::string reply =
+      RawExchange(port_, "GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ", std::chrono::milliseconds(3000));
   EXPECT_EQ(FirstStatus(reply), 0) << reply;
   EXPECT_EQ(echo_a_.requests(), 0);
   HttpClient c(port_);

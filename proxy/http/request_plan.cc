@@ -19,8 +19,9 @@ Plan Reply(unsigned status, std::string body, bool close = false) {
 
 }  // namespace
 
-Plan MakePlan(const config::Tables& tables, const config::ListenerTable& listener, bhttp::request_header<>& req,
-              const RequestContext& ctx, std::string& scratch, uint64_t random) {
+Plan MakePlan(const config::Tables& tables, const config::ListenerTable& listener,
+              bhttp::request_header<>& req, const RequestContext& ctx, std::string& scratch,
+              uint64_t random) {
   if (!listener.routes) return Reply(503, "no configuration\n");
   router::Request rr;
   rr.method = req.method_string();
@@ -86,7 +87,8 @@ Plan MakePlan(const config::Tables& tables, const config::ListenerTable& listene
     return plan;
   }
 
-  if (auto origin = req.find(bhttp::field::origin); origin != req.end()) plan.response.origin = origin->value();
+  if (auto origin = req.find(bhttp::field::origin); origin != req.end())
+    plan.response.origin = origin->value();
   for (const auto& f : route.filters()) {
     if (f.has_cors() && router::IsCorsPreflight(req.method_string(), match_headers)) {
       bhttp::fields extra_fields;
@@ -132,7 +134,8 @@ void ApplyResponseFilters(const ResponsePlan& plan, bhttp::fields& response) {
   if (plan.response_modifiers.empty() && plan.cors == nullptr) return;
   router::BeastHeaders headers(response);
   for (const auto* m : plan.response_modifiers) router::ApplyHeaderModifier(*m, headers);
-  if (plan.cors != nullptr && !plan.origin.empty()) router::AddCorsResponseHeaders(*plan.cors, plan.origin, headers);
+  if (plan.cors != nullptr && !plan.origin.empty())
+    router::AddCorsResponseHeaders(*plan.cors, plan.origin, headers);
 }
 
 }  // namespace gatehouse::proxy::http

@@ -46,7 +46,8 @@ void LogCrash(std::exception_ptr e) {
   }
 }
 
-asio::awaitable<void> ServeTls(listener::Worker& worker, std::shared_ptr<listener::ListenerRuntime> runtime,
+asio::awaitable<void> ServeTls(listener::Worker& worker,
+                               std::shared_ptr<listener::ListenerRuntime> runtime,
                                asio::ip::tcp::socket socket) {
   const auto& limits = worker.limits();
   ConnectionInfo info;
@@ -68,7 +69,8 @@ asio::awaitable<void> ServeTls(listener::Worker& worker, std::shared_ptr<listene
     ch = listener::ParseClientHello(
         std::span<const uint8_t>(static_cast<const uint8_t*>(data.data()), data.size()));
     if (ch.result == listener::ClientHello::Result::kOk) break;
-    if (ch.result == listener::ClientHello::Result::kNotTls || hello.size() > listener::kMaxClientHelloBytes) {
+    if (ch.result == listener::ClientHello::Result::kNotTls ||
+        hello.size() > listener::kMaxClientHelloBytes) {
       worker.stats().tls_handshake_failures.Inc();
       co_return;
     }
@@ -80,14 +82,16 @@ asio::awaitable<void> ServeTls(listener::Worker& worker, std::shared_ptr<listene
     // No certificate for this name: close the TCP connection without a TLS alert
     // (clients and the conformance suite expect EOF / reset, not "unrecognized name").
     worker.stats().tls_handshake_failures.Inc();
-    log::Debug("tls: no certificate for server name", {{"sni", ch.sni}, {"listener", runtime->key().ToString()}});
+    log::Debug("tls: no certificate for server name",
+               {{"sni", ch.sni}, {"listener", runtime->key().ToString()}});
     tcp.close();
     co_return;
   }
   info.sni = ch.sni;
   info.tls_context = entry->context;
   TlsStream tls(std::move(tcp), entry->context->ctx);
-  auto [ec, used] = co_await tls.async_handshake(asio::ssl::stream_base::server, hello.data(), kTuple);
+  auto [ec, used] =
+      co_await tls.async_handshake(asio::ssl::stream_base::server, hello.data(), kTuple);
   if (ec) {
     worker.stats().tls_handshake_failures.Inc();
     log::Debug("tls handshake failed", {{"error", ec.message()}, {"sni", ch.sni}});
@@ -100,18 +104,19 @@ asio::awaitable<void> ServeTls(listener::Worker& worker, std::shared_ptr<listene
   unsigned alpn_len = 0;
   SSL_get0_alpn_selected(tls.native_handle(), &alpn, &alpn_len);
   if (alpn_len == 2 && alpn[0] == 'h' && alpn[1] == '2') {
-    auto session = std::make_shared<H2Session<TlsStream>>(worker, std::move(runtime), std::move(tls),
-                                                          std::move(info), std::move(hello));
+    auto session = std::make_shared<H2Session<TlsStream>>(
+        worker, std::move(runtime), std::move(tls), std::move(info), std::move(hello));
     co_await H2Session<TlsStream>::Run(std::move(session));
     co_return;
   }
-  auto session = std::make_shared<Http1Session<TlsStream>>(worker, std::move(runtime), std::move(tls),
-                                                           std::move(info), std::move(hello));
+  auto session = std::make_shared<Http1Session<TlsStream>>(
+      worker, std::move(runtime), std::move(tls), std::move(info), std::move(hello));
   co_await Http1Session<TlsStream>::Run(std::move(session));
 }
 
 // Plaintext: HTTP/1.1, or HTTP/2 when the client opens with the h2c preface.
-asio::awaitable<void> ServePlain(listener::Worker& worker, std::shared_ptr<listener::ListenerRuntime> runtime,
+asio::awaitable<void> ServePlain(listener::Worker& worker,
+                                 std::shared_ptr<listener::ListenerRuntime> runtime,
                                  asio::ip::tcp::socket socket) {
   ConnectionInfo info;
   info.client_ip = ClientIp(socket);
@@ -130,13 +135,13 @@ asio::awaitable<void> ServePlain(listener::Worker& worker, std::shared_ptr<liste
   auto data = buffer.cdata();
   std::string_view got(static_cast<const char*>(data.data()), data.size());
   if (got.substr(0, kH2Preface.size()) == kH2Preface) {
-    auto session = std::make_shared<H2Session<beast::tcp_stream>>(worker, std::move(runtime), std::move(tcp),
-                                                                  std::move(info), std::move(buffer));
+    auto session = std::make_shared<H2Session<beast::tcp_stream>>(
+        worker, std::move(runtime), std::move(tcp), std::move(info), std::move(buffer));
     co_await H2Session<beast::tcp_stream>::Run(std::move(session));
     co_return;
   }
-  auto session = std::make_shared<Http1Session<beast::tcp_stream>>(worker, std::move(runtime), std::move(tcp),
-                                                                   std::move(info), std::move(buffer));
+  auto session = std::make_shared<Http1Session<beast::tcp_stream>>(
+      worker, std::move(runtime), std::move(tcp), std::move(info), std::move(buffer));
   co_await Http1Session<beast::tcp_stream>::Run(std::move(session));
 }
 

@@ -4,8 +4,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include <boost/asio/ssl/error.hpp>
 #include <gtest/gtest.h>
+#include <boost/asio/ssl/error.hpp>
 
 #include "proxy/testing/certs.h"
 #include "proxy/testing/http_client.h"
@@ -74,8 +74,8 @@ TEST_F(TlsTest, UnknownSniIsClosedWithoutAnAlert) {
     HttpClient c(tls_port_, TlsOptions{name, "", {}});
     auto ec = c.connect_error();
     ASSERT_TRUE(ec) << name;
-    bool closed = ec == boost::asio::ssl::error::stream_truncated || ec == boost::asio::error::eof ||
-                  ec == boost::asio::error::connection_reset;
+    bool closed = ec == boost::asio::ssl::error::stream_truncated ||
+                  ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset;
     EXPECT_TRUE(closed) << name << ": " << ec.message();
   }
 }

@@ -39,9 +39,10 @@ void LogCrash(std::exception_ptr e) {
 }
 
 // The endpoint a weighted backend list picks, or nullptr (invalid, none ready).
-const config::EndpointRef* PickEndpoint(listener::Worker& worker, const config::Tables& tables,
-                                        const google::protobuf::RepeatedPtrField<pb::WeightedBackend>& backends,
-                                        const config::ClusterTable** cluster_out = nullptr) {
+const config::EndpointRef* PickEndpoint(
+    listener::Worker& worker, const config::Tables& tables,
+    const google::protobuf::RepeatedPtrField<pb::WeightedBackend>& backends,
+    const config::ClusterTable** cluster_out = nullptr) {
   const pb::WeightedBackend* b = router::ChooseBackend(backends, worker.Random());
   if (router::BackendIsInvalid(b)) return nullptr;
   const config::ClusterTable* cluster = tables.FindCluster(b->cluster());
@@ -100,8 +101,9 @@ asio::awaitable<void> Pump(From& from, To& to, std::chrono::milliseconds idle) {
 // Connects to `ep` (with TLS when the cluster has a BackendTLSPolicy) and pipes `down`
 // (plus `initial` bytes already read from it) both ways.
 template <class Down>
-asio::awaitable<void> Splice(listener::Worker& worker, Tunnel& tunnel, Down& down, const config::ClusterTable& cluster,
-                             const config::EndpointRef& ep, std::span<const char> initial) {
+asio::awaitable<void> Splice(listener::Worker& worker, Tunnel& tunnel, Down& down,
+                             const config::ClusterTable& cluster, const config::EndpointRef& ep,
+                             std::span<const char> initial) {
   upstream::ConnectParams params;
   params.key = &ep.pool_key;
   params.endpoint = ep.address;
@@ -115,7 +117,8 @@ asio::awaitable<void> Splice(listener::Worker& worker, Tunnel& tunnel, Down& dow
   co_await conn->Visit([&](auto& up) -> asio::awaitable<void> {
     if (!initial.empty()) {
       beast::get_lowest_layer(up).expires_after(idle);
-      auto [wec, wn] = co_await asio::async_write(up, asio::buffer(initial.data(), initial.size()), kTuple);
+      auto [wec, wn] =
+          co_await asio::async_write(up, asio::buffer(initial.data(), initial.size()), kTuple);
       if (wec) co_return;
     }
     using namespace asio::experimental::awaitable_operators;
@@ -124,7 +127,8 @@ asio::awaitable<void> Splice(listener::Worker& worker, Tunnel& tunnel, Down& dow
   conn->tcp().close();
 }
 
-asio::awaitable<void> TcpSession(listener::Worker& worker, std::shared_ptr<listener::ListenerRuntime> runtime,
+asio::awaitable<void> TcpSession(listener::Worker& worker,
+                                 std::shared_ptr<listener::ListenerRuntime> runtime,
                                  asio::ip::tcp::socket socket) {
   Tunnel tunnel(worker, runtime);
   beast::tcp_stream down(std::move(socket));
@@ -134,13 +138,15 @@ asio::awaitable<void> TcpSession(listener::Worker& worker, std::shared_ptr<liste
   if (lt == nullptr || lt->proto->l4_routes().empty()) co_return;
   // The oldest route wins; the controller puts it first.
   const config::ClusterTable* cluster = nullptr;
-  const config::EndpointRef* ep = PickEndpoint(worker, *tables, lt->proto->l4_routes(0).backends(), &cluster);
+  const config::EndpointRef* ep =
+      PickEndpoint(worker, *tables, lt->proto->l4_routes(0).backends(), &cluster);
   if (ep == nullptr) co_return;
   co_await Splice(worker, tunnel, down, *cluster, *ep, {});
   down.close();
 }
 
-asio::awaitable<void> TlsSession(listener::Worker& worker, std::shared_ptr<listener::ListenerRuntime> runtime,
+asio::awaitable<void> TlsSession(listener::Worker& worker,
+                                 std::shared_ptr<listener::ListenerRuntime> runtime,
                                  asio::ip::tcp::socket socket) {
   Tunnel tunnel(worker, runtime);
   beast::tcp_stream down(std::move(socket));
@@ -153,16 +159,20 @@ asio::awaitable<void> TlsSession(listener::Worker& worker, std::shared_ptr<liste
     if (ec) co_return;
     hello.commit(n);
     auto data = hello.cdata();
-    ch = listener::ParseClientHello(std::span<const uint8_t>(static_cast<const uint8_t*>(data.data()), data.size()));
+    ch = listener::ParseClientHello(
+        std::span<const uint8_t>(static_cast<const uint8_t*>(data.data()), data.size()));
     if (ch.result == listener::ClientHello::Result::kOk) break;
-    if (ch.result == listener::ClientHello::Result::kNotTls || hello.size() > listener::kMaxClientHelloBytes) co_return;
+    if (ch.result == listener::ClientHello::Result::kNotTls ||
+        hello.size() > listener::kMaxClientHelloBytes)
+      co_return;
   }
   auto tables = worker.store().Load();
   const config::ListenerTable* lt = tables ? tables->FindListener(runtime->key()) : nullptr;
   const config::TlsRouteEntry* route = lt != nullptr ? lt->SelectTlsRoute(ch.sni) : nullptr;
   const config::ClusterTable* cluster = nullptr;
   const config::EndpointRef* ep =
-      route != nullptr ? PickEndpoint(worker, *tables, route->route->backends(), &cluster) : nullptr;
+      route != nullptr ? PickEndpoint(worker, *tables, route->route->backends(), &cluster)
+                       : nullptr;
   if (ep == nullptr) {
     // Unknown name (or no usable backend): close, never a TLS alert.
     log::Debug("tls route: no match", {{"sni", ch.sni}, {"listener", runtime->key().ToString()}});
@@ -178,7 +188,8 @@ asio::awaitable<void> TlsSession(listener::Worker& worker, std::shared_ptr<liste
   }
   std::shared_ptr<config::ServerTlsContext> ctx = route->context;
   beast::ssl_stream<beast::tcp_stream> tls(std::move(down), ctx->ctx);
-  auto [ec, used] = co_await tls.async_handshake(asio::ssl::stream_base::server, hello.data(), kTuple);
+  auto [ec, used] =
+      co_await tls.async_handshake(asio::ssl::stream_base::server, hello.data(), kTuple);
   if (ec) {
     worker.stats().tls_handshake_failures.Inc();
     co_return;
@@ -207,7 +218,8 @@ struct EndpointHash {
   }
 };
 
-asio::awaitable<void> UdpReplies(listener::Worker& worker, std::shared_ptr<listener::ListenerRuntime> runtime,
+asio::awaitable<void> UdpReplies(listener::Worker& worker,
+                                 std::shared_ptr<listener::ListenerRuntime> runtime,
                                  std::shared_ptr<UdpFlow> flow, asio::ip::udp::endpoint client) {
   std::unique_ptr<char[]> buf(new char[65536]);
   while (!flow->closed) {
@@ -250,14 +262,16 @@ asio::awaitable<void> UdpSweep(std::shared_ptr<UdpState> state, std::chrono::mil
   }
 }
 
-asio::awaitable<void> UdpLoop(listener::Worker& worker, std::shared_ptr<listener::ListenerRuntime> runtime) {
+asio::awaitable<void> UdpLoop(listener::Worker& worker,
+                              std::shared_ptr<listener::ListenerRuntime> runtime) {
   auto state = std::make_shared<UdpState>(worker.io());
   const auto idle = worker.limits().udp_idle_timeout;
   asio::co_spawn(worker.io(), UdpSweep(state, idle), asio::detached);
   std::unique_ptr<char[]> buf(new char[65536]);
   while (runtime->udp && runtime->udp->is_open()) {
     asio::ip::udp::endpoint client;
-    auto [ec, n] = co_await runtime->udp->async_receive_from(asio::buffer(buf.get(), 65536), client, kTuple);
+    auto [ec, n] =
+        co_await runtime->udp->async_receive_from(asio::buffer(buf.get(), 65536), client, kTuple);
     if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) break;
     if (ec) continue;
     auto it = state->flows.find(client);
@@ -265,7 +279,8 @@ asio::awaitable<void> UdpLoop(listener::Worker& worker, std::shared_ptr<listener
       auto tables = worker.store().Load();
       const config::ListenerTable* lt = tables ? tables->FindListener(runtime->key()) : nullptr;
       if (lt == nullptr || lt->proto->l4_routes().empty()) continue;
-      const config::EndpointRef* ep = PickEndpoint(worker, *tables, lt->proto->l4_routes(0).backends());
+      const config::EndpointRef* ep =
+          PickEndpoint(worker, *tables, lt->proto->l4_routes(0).backends());
       if (ep == nullptr) continue;
       auto flow = std::make_shared<UdpFlow>(worker.io());
       asio::ip::udp::endpoint target(ep->address.address(), ep->address.port());

@@ -6,13 +6,13 @@
 #include <atomic>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
-#include <gtest/gtest.h>
 
 #include "proxy/testing/certs.h"
 #include "proxy/testing/proxy_fixture.h"
@@ -85,7 +85,8 @@ class UdpEcho {
   ~UdpEcho() {
     stop_ = true;
     asio::ip::udp::socket poke(io_, asio::ip::udp::v4());
-    poke.send_to(asio::buffer("x", 1), {asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port_)});
+    poke.send_to(asio::buffer("x", 1),
+                 {asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port_)});
     thread_.join();
   }
   int port() const { return port_; }
@@ -102,7 +103,8 @@ class UdpEcho {
 class TlsEcho {
  public:
   explicit TlsEcho(const testing::Pem& cert)
-      : ctx_(asio::ssl::context::tls_server), acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
+      : ctx_(asio::ssl::context::tls_server),
+        acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
     ctx_.use_certificate_chain(asio::buffer(cert.cert));
     ctx_.use_private_key(asio::buffer(cert.key), asio::ssl::context::pem);
     port_ = acceptor_.local_endpoint().port();
@@ -171,8 +173,10 @@ class L4Test : public testing::ProxyFixture {
  protected:
   pb::Snapshot WithL4(const std::string& version) {
     pb::Snapshot s = Base(version);
-    testing::AddCluster(s, "ns/tcp-echo:9000", {{"127.0.0.1", static_cast<uint32_t>(tcp_echo_.port())}});
-    testing::AddCluster(s, "ns/udp-echo:9000", {{"127.0.0.1", static_cast<uint32_t>(udp_echo_.port())}});
+    testing::AddCluster(s, "ns/tcp-echo:9000",
+                        {{"127.0.0.1", static_cast<uint32_t>(tcp_echo_.port())}});
+    testing::AddCluster(s, "ns/udp-echo:9000",
+                        {{"127.0.0.1", static_cast<uint32_t>(udp_echo_.port())}});
     auto add_route = [](pb::L4Route* r, const std::string& cluster) {
       r->set_name("ns/route");
       auto* b = r->add_backends();
@@ -210,7 +214,9 @@ class L4Test : public testing::ProxyFixture {
     leaf_ = testing::MakeLeaf(ca_, "term", {"*.term.example.com"});
   }
 
-  asio::ip::tcp::endpoint Local(int port) { return {asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)}; }
+  asio::ip::tcp::endpoint Local(int port) {
+    return {asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)};
+  }
 
   TcpEcho tcp_echo_;
   UdpEcho udp_echo_;
@@ -272,12 +278,14 @@ TEST_F(L4Test, TlsTerminateReencryptsToATlsBackend) {
   testing::Pem backend_cert = testing::MakeLeaf(ca_, "backend", {"abc.example.com"});
   TlsEcho backend(backend_cert);
   pb::Snapshot s = WithL4("v1");
-  auto* cluster = testing::AddCluster(s, "ns/tls-backend:443", {{"127.0.0.1", static_cast<uint32_t>(backend.port())}});
+  auto* cluster = testing::AddCluster(s, "ns/tls-backend:443",
+                                      {{"127.0.0.1", static_cast<uint32_t>(backend.port())}});
   cluster->set_protocol(pb::Cluster::RAW);
   cluster->mutable_tls()->set_sni("abc.example.com");
   cluster->mutable_tls()->set_ca_secret("ns/ca");
   testing::AddSecret(s, "ns/ca", ca_.cert, "");
-  s.mutable_listeners(3)->mutable_tls_routes(1)->mutable_backends(0)->set_cluster("ns/tls-backend:443");
+  s.mutable_listeners(3)->mutable_tls_routes(1)->mutable_backends(0)->set_cluster(
+      "ns/tls-backend:443");
   Apply(s);
 
   asio::ssl::context ctx(asio::ssl::context::tls_client);
@@ -300,7 +308,8 @@ TEST_F(L4Test, TlsTerminateReencryptsToATlsBackend) {
 TEST_F(L4Test, UdpDatagramsRoundTrip) {
   Apply(WithL4("v1"));
   asio::ip::udp::socket s(io_, asio::ip::udp::endpoint(asio::ip::udp::v4(), 0));
-  asio::ip::udp::endpoint proxy(asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(udp_port_));
+  asio::ip::udp::endpoint proxy(asio::ip::make_address("127.0.0.1"),
+                                static_cast<uint16_t>(udp_port_));
   for (int i = 0; i < 3; ++i) {
     std::string msg = "datagram " + std::to_string(i);
     s.send_to(asio::buffer(msg), proxy);

@@ -87,7 +87,8 @@ ClientHello ParseClientHello(std::span<const uint8_t> data) {
     if (msg_len && hs.size() >= *msg_len + 4) break;
     if (data.size() - pos < 5) {
       out.result = ClientHello::Result::kNeedMore;
-      if (pos < data.size() && data[pos] != kHandshakeRecord) out.result = ClientHello::Result::kNotTls;
+      if (pos < data.size() && data[pos] != kHandshakeRecord)
+        out.result = ClientHello::Result::kNotTls;
       return out;
     }
     if (data[pos] != kHandshakeRecord || data[pos + 1] != 0x03) {

@@ -64,7 +64,8 @@ TEST(ClientHelloTest, SplitAcrossRecords) {
   std::vector<uint8_t> framed;
   auto record = [&](size_t from, size_t to) {
     size_t n = to - from;
-    framed.insert(framed.end(), {0x16, 0x03, 0x01, static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)});
+    framed.insert(framed.end(),
+                  {0x16, 0x03, 0x01, static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)});
     framed.insert(framed.end(), msg.begin() + from, msg.begin() + to);
   };
   record(0, half);
@@ -77,7 +78,8 @@ TEST(ClientHelloTest, SplitAcrossRecords) {
 
 TEST(ClientHelloTest, PlainHttpIsNotTls) {
   std::string get = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-  ClientHello ch = ParseClientHello(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(get.data()), get.size()));
+  ClientHello ch = ParseClientHello(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(get.data()), get.size()));
   EXPECT_EQ(ch.result, ClientHello::Result::kNotTls);
 }
 

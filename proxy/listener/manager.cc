@@ -128,8 +128,8 @@ absl::Status ListenerManager::Prepare(const config::Tables& next) {
   pending_add_.clear();
   pending_remove_.clear();
   for (const auto& l : next.listeners) {
-    bool exists = std::any_of(open_.begin(), open_.end(),
-                              [&](const auto& o) { return o->key == l.key; });
+    bool exists =
+        std::any_of(open_.begin(), open_.end(), [&](const auto& o) { return o->key == l.key; });
     if (exists) continue;
     auto open = std::make_unique<Open>();
     open->key = l.key;
@@ -179,7 +179,8 @@ void ListenerManager::Commit() {
         bool v6 = false;
         sockaddr_storage ss{};
         socklen_t len = sizeof(ss);
-        if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) v6 = ss.ss_family == AF_INET6;
+        if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0)
+          v6 = ss.ss_family == AF_INET6;
         if (udp) {
           rt->udp.emplace(w->io());
           rt->udp->assign(v6 ? asio::ip::udp::v6() : asio::ip::udp::v4(), fd, ec);
@@ -191,7 +192,8 @@ void ListenerManager::Commit() {
         }
         if (ec) {
           ::close(fd);
-          log::Error("listener assign failed", {{"listener", rt->key().ToString()}, {"error", ec.message()}});
+          log::Error("listener assign failed",
+                     {{"listener", rt->key().ToString()}, {"error", ec.message()}});
         }
       });
     }
@@ -200,7 +202,8 @@ void ListenerManager::Commit() {
   }
   pending_add_.clear();
   for (const auto& key : pending_remove_) {
-    auto it = std::find_if(open_.begin(), open_.end(), [&](const auto& o) { return o->key == key; });
+    auto it =
+        std::find_if(open_.begin(), open_.end(), [&](const auto& o) { return o->key == key; });
     if (it == open_.end()) continue;
     std::unique_ptr<Open> gone = std::move(*it);
     open_.erase(it);
@@ -219,8 +222,9 @@ void ListenerManager::Drain(std::unique_ptr<Open> open) {
       auto timer = std::make_shared<asio::steady_timer>(w->io(), w->limits().drain_timeout);
       timer->async_wait([timer, rt](boost::system::error_code) {
         if (rt->connection_count() > 0) {
-          log::Info("listener drain timeout", {{"listener", rt->key().ToString()},
-                                               {"closed", static_cast<int64_t>(rt->connection_count())}});
+          log::Info("listener drain timeout",
+                    {{"listener", rt->key().ToString()},
+                     {"closed", static_cast<int64_t>(rt->connection_count())}});
         }
         rt->AbortAll();
       });

@@ -24,9 +24,9 @@ namespace gatehouse::proxy::listener {
 
 // Limits and timeouts every downstream connection obeys.
 struct Limits {
-  size_t header_bytes = 64 * 1024;     // request line + headers
-  size_t max_headers = 100;            // header fields per request
-  size_t max_target = 8 * 1024;        // request-target length
+  size_t header_bytes = 64 * 1024;                  // request line + headers
+  size_t max_headers = 100;                         // header fields per request
+  size_t max_target = 8 * 1024;                     // request-target length
   std::chrono::milliseconds idle_timeout{60000};    // keep-alive wait for the next request
   std::chrono::milliseconds header_timeout{10000};  // first byte -> end of header (slowloris)
   std::chrono::milliseconds body_timeout{60000};    // between body reads/writes
@@ -78,7 +78,8 @@ class ListenerRuntime {
 
 class Worker {
  public:
-  Worker(int id, metrics::WorkerStats& stats, const config::TablesStore& store, const Limits& limits);
+  Worker(int id, metrics::WorkerStats& stats, const config::TablesStore& store,
+         const Limits& limits);
   ~Worker();
 
   int id() const { return id_; }

@@ -65,8 +65,8 @@ X509* NewCert(EVP_PKEY* key, const std::string& cn, long serial) {
   X509_gmtime_adj(X509_getm_notAfter(cert), 3600L * 24 * 30);
   X509_set_pubkey(cert, key);
   X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1,
-                             -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
   return cert;
 }
 
@@ -85,7 +85,8 @@ Pem MakeCa(const std::string& common_name) {
   return out;
 }
 
-Pem MakeLeaf(const Pem& ca, const std::string& common_name, const std::vector<std::string>& dns_names) {
+Pem MakeLeaf(const Pem& ca, const std::string& common_name,
+             const std::vector<std::string>& dns_names) {
   static long serial = 100;
   X509* ca_cert = ParseCert(ca.cert);
   EVP_PKEY* ca_key = ParseKey(ca.key);

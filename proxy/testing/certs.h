@@ -16,6 +16,7 @@ struct Pem {
 Pem MakeCa(const std::string& common_name);
 
 // A leaf for `dns_names` (subjectAltName DNS entries, "*.foo.com" allowed), signed by `ca`.
-Pem MakeLeaf(const Pem& ca, const std::string& common_name, const std::vector<std::string>& dns_names);
+Pem MakeLeaf(const Pem& ca, const std::string& common_name,
+             const std::vector<std::string>& dns_names);
 
 }  // namespace gatehouse::proxy::testing

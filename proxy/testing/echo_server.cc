@@ -72,13 +72,13 @@ std::string EchoJson(const std::string& name, std::string_view method, std::stri
 // h2c with prior knowledge: every stream gets the JSON echo once its request ends. A
 // gRPC request (content-type application/grpc) gets its body back and a grpc-status
 // trailer.
-asio::awaitable<void> ServeH2(const std::string& name, std::atomic<int>& requests, beast::tcp_stream stream,
-                              beast::flat_buffer initial) {
+asio::awaitable<void> ServeH2(const std::string& name, std::atomic<int>& requests,
+                              beast::tcp_stream stream, beast::flat_buffer initial) {
   auto ex = co_await asio::this_coro::executor;
   // Stream coroutines may outlive this frame: they share ownership of the connection.
   auto conn = std::make_shared<upstream::H2Connection>(ex, upstream::H2Connection::Role::kServer);
-  conn->set_on_request([ex, weak = std::weak_ptr<upstream::H2Connection>(conn), name, &requests](
-                           std::shared_ptr<upstream::H2Stream> s) {
+  conn->set_on_request([ex, weak = std::weak_ptr<upstream::H2Connection>(conn), name,
+                        &requests](std::shared_ptr<upstream::H2Stream> s) {
     auto strong = weak.lock();
     if (!strong) return;
     asio::co_spawn(
@@ -149,8 +149,8 @@ int EchoServer::Start(int port) {
       if (ec) co_return;
       buffer.commit(n);
     }
-    if (std::string_view(static_cast<const char*>(buffer.cdata().data()), buffer.size()).substr(0, kPreface.size()) ==
-        kPreface) {
+    if (std::string_view(static_cast<const char*>(buffer.cdata().data()), buffer.size())
+            .substr(0, kPreface.size()) == kPreface) {
       co_await ServeH2(name_, requests_, std::move(stream), std::move(buffer));
       co_return;
     }
@@ -189,8 +189,8 @@ int EchoServer::Start(int port) {
       }
       std::vector<std::pair<std::string, std::string>> fields;
       for (const auto& f : req) fields.emplace_back(f.name_string(), f.value());
-      std::string body = EchoJson(name_, req.method_string(), target, req[bhttp::field::host], req.body().size(),
-                                  fields);
+      std::string body = EchoJson(name_, req.method_string(), target, req[bhttp::field::host],
+                                  req.body().size(), fields);
 
       unsigned status = 200;
       if (int s = QueryInt(target, "status"); s > 0) status = s;
@@ -209,7 +209,8 @@ int EchoServer::Start(int port) {
         if (hec) break;
         for (int i = 0; i < chunks; ++i) {
           std::string piece = "chunk" + std::to_string(i) + "\n";
-          auto [cec, cn] = co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(piece)), kTuple);
+          auto [cec, cn] =
+              co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(piece)), kTuple);
           if (cec) co_return;
           asio::steady_timer t(io_, std::chrono::milliseconds(20));
           co_await t.async_wait(kTuple);

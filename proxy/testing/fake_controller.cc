@@ -14,8 +14,9 @@ class FakeController::Service final : public svc::ConfigStream::Service {
  public:
   explicit Service(FakeController& owner) : owner_(owner) {}
 
-  grpc::Status Stream(grpc::ServerContext* ctx,
-                      grpc::ServerReaderWriter<svc::StreamResponse, svc::StreamRequest>* stream) override {
+  grpc::Status Stream(
+      grpc::ServerContext* ctx,
+      grpc::ServerReaderWriter<svc::StreamResponse, svc::StreamRequest>* stream) override {
     svc::StreamRequest first;
     if (!stream->Read(&first)) return grpc::Status::OK;
     {
@@ -47,7 +48,8 @@ class FakeController::Service final : public svc::ConfigStream::Service {
     std::unique_lock<std::mutex> lock(owner_.mu_);
     while (true) {
       owner_.cv_.wait_for(lock, std::chrono::milliseconds(50), [&] {
-        return owner_.stopping_ || done_ || ctx->IsCancelled() || (owner_.latest_ && owner_.generation_ != sent);
+        return owner_.stopping_ || done_ || ctx->IsCancelled() ||
+               (owner_.latest_ && owner_.generation_ != sent);
       });
       if (owner_.stopping_ || done_ || ctx->IsCancelled()) break;
       if (owner_.latest_ && owner_.generation_ != sent) {
@@ -83,7 +85,8 @@ int FakeController::Start(int port) {
   service_ = std::make_unique<Service>(*this);
   grpc::ServerBuilder builder;
   int bound = 0;
-  builder.AddListeningPort("127.0.0.1:" + std::to_string(port), grpc::InsecureServerCredentials(), &bound);
+  builder.AddListeningPort("127.0.0.1:" + std::to_string(port), grpc::InsecureServerCredentials(),
+                           &bound);
   builder.RegisterService(service_.get());
   server_ = builder.BuildAndStart();
   return bound;
@@ -111,7 +114,8 @@ void FakeController::Push(const ::gatehouse::config::v1::Snapshot& snapshot) {
   cv_.notify_all();
 }
 
-std::optional<Ack> FakeController::WaitForAck(const std::string& version, std::chrono::milliseconds timeout) {
+std::optional<Ack> FakeController::WaitForAck(const std::string& version,
+                                              std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mu_);
   std::optional<Ack> found;
   cv_.wait_for(lock, timeout, [&] {

@@ -54,7 +54,8 @@ H2Client::H2Client(int port, std::optional<TlsOptions> tls) : impl_(std::make_un
   }
   if (ec) return;
   connected_ = true;
-  m.h2 = std::make_shared<upstream::H2Connection>(m.io.get_executor(), upstream::H2Connection::Role::kClient);
+  m.h2 = std::make_shared<upstream::H2Connection>(m.io.get_executor(),
+                                                  upstream::H2Connection::Role::kClient);
   m.h2->Start(100);
   auto h2 = m.h2;
   asio::co_spawn(
@@ -85,8 +86,10 @@ std::vector<H2Result> H2Client::Send(const std::vector<H2Request>& requests) {
         m.io,
         [&, i]() -> asio::awaitable<void> {
           const H2Request& r = requests[i];
-          upstream::HeaderList headers = {{":method", r.method}, {":scheme", m.tls ? "https" : "http"},
-                                          {":authority", r.authority}, {":path", r.path}};
+          upstream::HeaderList headers = {{":method", r.method},
+                                          {":scheme", m.tls ? "https" : "http"},
+                                          {":authority", r.authority},
+                                          {":path", r.path}};
           for (const auto& h : r.headers) headers.push_back(h);
           auto s = m.h2->SubmitRequest(headers, !r.body.empty());
           H2Result& out = results[i];

@@ -18,8 +18,9 @@ namespace bhttp = boost::beast::http;
 
 HttpClient::HttpClient(int port, std::optional<TlsOptions> tls, const std::string& address) {
   tcp_ = std::make_unique<asio::ip::tcp::socket>(io_);
-  tcp_->connect(asio::ip::tcp::endpoint(asio::ip::make_address(address), static_cast<uint16_t>(port)),
-                connect_error_);
+  tcp_->connect(
+      asio::ip::tcp::endpoint(asio::ip::make_address(address), static_cast<uint16_t>(port)),
+      connect_error_);
   if (connect_error_ || !tls) return;
   ctx_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
   if (!tls->ca_pem.empty()) {
@@ -29,7 +30,8 @@ HttpClient::HttpClient(int port, std::optional<TlsOptions> tls, const std::strin
   tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(*tcp_, *ctx_);
   if (!tls->sni.empty()) {
     SSL_set_tlsext_host_name(tls_->native_handle(), tls->sni.c_str());
-    if (!tls->ca_pem.empty()) tls_->set_verify_callback(asio::ssl::host_name_verification(tls->sni));
+    if (!tls->ca_pem.empty())
+      tls_->set_verify_callback(asio::ssl::host_name_verification(tls->sni));
   }
   if (!tls->alpn.empty()) {
     std::string wire;
@@ -53,10 +55,9 @@ std::string HttpClient::alpn() const {
   return std::string(reinterpret_cast<const char*>(p), len);
 }
 
-boost::system::error_code HttpClient::Request(const std::string& method, const std::string& target,
-                                              const std::string& host, Response& out,
-                                              const std::vector<std::pair<std::string, std::string>>& headers,
-                                              const std::string& body) {
+boost::system::error_code HttpClient::Request(
+    const std::string& method, const std::string& target, const std::string& host, Response& out,
+    const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body) {
   if (connect_error_) return connect_error_;
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
   if (req.method() == bhttp::verb::unknown) req.method_string(method);
@@ -106,13 +107,16 @@ std::string RawExchange(int port, const std::string& bytes, std::chrono::millise
   asio::io_context io;
   asio::ip::tcp::socket s(io);
   boost::system::error_code ec;
-  s.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)), ec);
+  s.connect(
+      asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)),
+      ec);
   if (ec) return "";
   asio::write(s, asio::buffer(bytes), ec);
   std::string out;
   auto deadline = std::chrono::steady_clock::now() + wait;
   while (true) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     pollfd p{s.native_handle(), POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;

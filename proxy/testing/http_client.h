@@ -32,15 +32,16 @@ struct Response {
 };
 
 struct TlsOptions {
-  std::string sni;        // empty: no SNI
-  std::string ca_pem;     // verify the server against this CA (and the SNI name)
+  std::string sni;     // empty: no SNI
+  std::string ca_pem;  // verify the server against this CA (and the SNI name)
   std::vector<std::string> alpn;
 };
 
 class HttpClient {
  public:
   // Connects to 127.0.0.1:port (TLS handshake when `tls` is set).
-  HttpClient(int port, std::optional<TlsOptions> tls = std::nullopt, const std::string& address = "127.0.0.1");
+  HttpClient(int port, std::optional<TlsOptions> tls = std::nullopt,
+             const std::string& address = "127.0.0.1");
   ~HttpClient();
 
   // The connection (and handshake) error, if any.
@@ -48,10 +49,10 @@ class HttpClient {
   std::string alpn() const;
 
   // Sends one request and reads the response. `host` becomes the Host header.
-  boost::system::error_code Request(const std::string& method, const std::string& target, const std::string& host,
-                                    Response& out,
-                                    const std::vector<std::pair<std::string, std::string>>& headers = {},
-                                    const std::string& body = "");
+  boost::system::error_code Request(
+      const std::string& method, const std::string& target, const std::string& host, Response& out,
+      const std::vector<std::pair<std::string, std::string>>& headers = {},
+      const std::string& body = "");
   Response Get(const std::string& target, const std::string& host = "example.com",
                const std::vector<std::pair<std::string, std::string>>& headers = {});
 

@@ -27,7 +27,9 @@ class ProxyFixture : public ::testing::Test {
   // A snapshot with one HTTP listener on port_ and clusters "ns/a:80", "ns/b:80" (one
   // endpoint each: echo_a_, echo_b_). The listener has one virtual host "" and no routes.
   pb::Snapshot Base(const std::string& version);
-  pb::VirtualHost* Vhost(pb::Snapshot& s) { return s.mutable_listeners(0)->mutable_virtual_hosts(0); }
+  pb::VirtualHost* Vhost(pb::Snapshot& s) {
+    return s.mutable_listeners(0)->mutable_virtual_hosts(0);
+  }
   void Apply(const pb::Snapshot& s) { ASSERT_TRUE(proxy_->Apply(s).ok()) << proxy_->Apply(s); }
 
   EchoServer echo_a_{"a"};

@@ -31,7 +31,8 @@ inline pb::VirtualHost* AddVirtualHost(pb::Listener* l, const std::string& hostn
 
 // A PathPrefix route forwarding to `cluster` in the host group `group_hostname`
 // (created when missing).
-inline pb::Route* AddPrefixRoute(pb::VirtualHost* vh, const std::string& prefix, const std::string& cluster,
+inline pb::Route* AddPrefixRoute(pb::VirtualHost* vh, const std::string& prefix,
+                                 const std::string& cluster,
                                  const std::string& group_hostname = "") {
   pb::HostRoutes* group = nullptr;
   for (auto& g : *vh->mutable_hosts()) {
@@ -74,7 +75,8 @@ inline pb::Secret* AddSecret(pb::Snapshot& s, const std::string& name, const std
 }
 
 inline pb::ServerTls* AddServerTls(pb::Listener* l, const std::string& secret,
-                                   const std::vector<std::string>& names, const std::string& vhost = "") {
+                                   const std::vector<std::string>& names,
+                                   const std::string& vhost = "") {
   pb::ServerTls* t = l->add_server_tls();
   for (const auto& n : names) t->add_server_names(n);
   t->add_certificate_secrets(secret);

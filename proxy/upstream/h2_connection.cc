@@ -7,8 +7,8 @@ namespace gatehouse::proxy::upstream {
 
 namespace {
 
-constexpr int32_t kStreamWindow = 1 << 20;        // 1 MiB per stream
-constexpr int32_t kConnectionWindow = 16 << 20;   // 16 MiB per connection
+constexpr int32_t kStreamWindow = 1 << 20;       // 1 MiB per stream
+constexpr int32_t kConnectionWindow = 16 << 20;  // 16 MiB per connection
 
 std::vector<nghttp2_nv> ToNv(const HeaderList& headers) {
   std::vector<nghttp2_nv> nva;
@@ -43,8 +43,8 @@ struct H2Callbacks {
     return 0;
   }
 
-  static int OnHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
-                      const uint8_t* value, size_t valuelen, uint8_t, void* user) {
+  static int OnHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
+                      size_t namelen, const uint8_t* value, size_t valuelen, uint8_t, void* user) {
     H2Connection& c = Self(user);
     H2Stream* s = c.Find(frame->hd.stream_id);
     if (s == nullptr || frame->hd.type != NGHTTP2_HEADERS) return 0;
@@ -85,8 +85,8 @@ struct H2Callbacks {
     return 0;
   }
 
-  static int OnDataChunk(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data, size_t len,
-                         void* user) {
+  static int OnDataChunk(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data,
+                         size_t len, void* user) {
     H2Connection& c = Self(user);
     H2Stream* s = c.Find(stream_id);
     if (s == nullptr) return 0;
@@ -219,8 +219,8 @@ std::shared_ptr<H2Stream> H2Connection::SubmitRequest(const HeaderList& headers,
   nghttp2_data_provider prd;
   prd.source.ptr = stream.get();
   prd.read_callback = &H2Callbacks::ReadData;
-  int32_t id = nghttp2_submit_request(session_, nullptr, nva.data(), nva.size(), has_body ? &prd : nullptr,
-                                      stream.get());
+  int32_t id = nghttp2_submit_request(session_, nullptr, nva.data(), nva.size(),
+                                      has_body ? &prd : nullptr, stream.get());
   if (id < 0) return nullptr;
   stream->id = id;
   if (!has_body) stream->out_done = true;
@@ -234,7 +234,8 @@ bool H2Connection::SubmitResponse(H2Stream& stream, const HeaderList& headers, b
   nghttp2_data_provider prd;
   prd.source.ptr = &stream;
   prd.read_callback = &H2Callbacks::ReadData;
-  int r = nghttp2_submit_response(session_, stream.id, nva.data(), nva.size(), has_body ? &prd : nullptr);
+  int r = nghttp2_submit_response(session_, stream.id, nva.data(), nva.size(),
+                                  has_body ? &prd : nullptr);
   if (!has_body) stream.out_done = true;
   write_signal_.Notify();
   return r == 0;
@@ -288,8 +289,9 @@ size_t H2Connection::TakeData(H2Stream& stream, std::string& out) {
 void H2Connection::GoAway() {
   if (going_away_) return;
   going_away_ = true;
-  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session_),
-                        NGHTTP2_NO_ERROR, nullptr, 0);
+  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
+                        nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_NO_ERROR,
+                        nullptr, 0);
   write_signal_.Notify();
 }
 

@@ -61,9 +61,9 @@ struct H2Stream {
   bool has_out_trailers = false;
   HeaderList out_trailers;
 
-  bool closed = false;       // the stream is gone (completed or reset)
-  uint32_t error_code = 0;   // RST_STREAM / close error code
-  Signal signal;             // any change above wakes the stream's coroutine
+  bool closed = false;      // the stream is gone (completed or reset)
+  uint32_t error_code = 0;  // RST_STREAM / close error code
+  Signal signal;            // any change above wakes the stream's coroutine
 };
 
 class H2Connection {
@@ -134,7 +134,8 @@ class H2Connection {
 // flushes its output whenever it is signalled. `initial` holds bytes already read.
 // `idle` bounds how long the connection may sit without any stream.
 template <class Stream>
-boost::asio::awaitable<void> RunH2(Stream& stream, H2Connection& h2, boost::beast::flat_buffer& initial,
+boost::asio::awaitable<void> RunH2(Stream& stream, H2Connection& h2,
+                                   boost::beast::flat_buffer& initial,
                                    std::chrono::milliseconds idle) {
   namespace asio = boost::asio;
   using namespace asio::experimental::awaitable_operators;
@@ -159,7 +160,8 @@ boost::asio::awaitable<void> RunH2(Stream& stream, H2Connection& h2, boost::beas
     }
     // Wakes the reader if it still waits.
     boost::system::error_code ignored;
-    boost::beast::get_lowest_layer(stream).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    boost::beast::get_lowest_layer(stream).socket().shutdown(asio::ip::tcp::socket::shutdown_both,
+                                                             ignored);
   };
   auto reader = [&]() -> asio::awaitable<void> {
     if (initial.size() > 0) {

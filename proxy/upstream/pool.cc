@@ -18,14 +18,16 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 // True when a certificate carries one of the wanted URI subject alt names.
 bool HasUriSan(X509* cert, const std::vector<std::string>& uris) {
-  auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   if (names == nullptr) return false;
   bool found = false;
   for (int i = 0; i < sk_GENERAL_NAME_num(names) && !found; ++i) {
     const GENERAL_NAME* n = sk_GENERAL_NAME_value(names, i);
     if (n->type != GEN_URI) continue;
     const ASN1_IA5STRING* s = n->d.uniformResourceIdentifier;
-    std::string_view v(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), ASN1_STRING_length(s));
+    std::string_view v(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                       ASN1_STRING_length(s));
     for (const auto& u : uris) found = found || v == u;
   }
   GENERAL_NAMES_free(names);
@@ -68,7 +70,8 @@ std::unique_ptr<Connection> Pool::TakeIdle(const std::string& key, bool check_al
     if (check_always || now - c->idle_since > options_.check_after || c->tls() != nullptr) {
       char byte;
       ssize_t n = ::recv(c->tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-      bool alive = (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) || (n > 0 && c->tls() != nullptr);
+      bool alive =
+          (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) || (n > 0 && c->tls() != nullptr);
       if (!alive) continue;
     }
     c->reused = true;
@@ -142,7 +145,8 @@ asio::awaitable<std::pair<boost::system::error_code, std::shared_ptr<H2Client>>>
     const ConnectParams& params) {
   auto it = h2_.find(*params.key);
   if (it != h2_.end()) {
-    if (it->second->h2.accepting_streams()) co_return std::make_pair(boost::system::error_code{}, it->second);
+    if (it->second->h2.accepting_streams())
+      co_return std::make_pair(boost::system::error_code{}, it->second);
     h2_.erase(it);
   }
   auto [ec, c] = co_await Connect(params);
@@ -183,7 +187,8 @@ void Pool::Sweep() {
     std::erase_if(list, [&](const std::unique_ptr<Connection>& c) {
       return now - c->idle_since > options_.max_idle_time;
     });
-    stats_.upstream_connections_idle.Add(static_cast<int64_t>(list.size()) - static_cast<int64_t>(before));
+    stats_.upstream_connections_idle.Add(static_cast<int64_t>(list.size()) -
+                                         static_cast<int64_t>(before));
     if (list.empty()) {
       it = idle_.erase(it);
     } else {
@@ -195,7 +200,8 @@ void Pool::Sweep() {
 void Pool::Shutdown() {
   stopped_ = true;
   sweeper_.cancel();
-  for (auto& [key, list] : idle_) stats_.upstream_connections_idle.Add(-static_cast<int64_t>(list.size()));
+  for (auto& [key, list] : idle_)
+    stats_.upstream_connections_idle.Add(-static_cast<int64_t>(list.size()));
   idle_.clear();
   for (auto& [key, client] : h2_) client->h2.Terminate(NGHTTP2_NO_ERROR);
   h2_.clear();

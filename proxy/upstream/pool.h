@@ -97,8 +97,8 @@ class Pool {
   std::unique_ptr<Connection> TakeIdle(const std::string& key, bool check_always = false);
 
   // Opens a new connection (and TLS handshake with name verification when asked).
-  boost::asio::awaitable<std::pair<boost::system::error_code, std::unique_ptr<Connection>>>
-  Connect(const ConnectParams& params);
+  boost::asio::awaitable<std::pair<boost::system::error_code, std::unique_ptr<Connection>>> Connect(
+      const ConnectParams& params);
 
   // Returns a connection after a complete exchange the upstream agreed to keep alive.
   void Release(std::unique_ptr<Connection> connection);

@@ -14,7 +14,8 @@ namespace gatehouse::proxy::upstream {
 
 class Signal {
  public:
-  explicit Signal(boost::asio::any_io_executor ex) : timer_(ex, boost::asio::steady_timer::time_point::max()) {}
+  explicit Signal(boost::asio::any_io_executor ex)
+      : timer_(ex, boost::asio::steady_timer::time_point::max()) {}
 
   boost::asio::awaitable<void> Wait() {
     if (!pending_) co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
