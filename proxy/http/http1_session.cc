@@ -120,9 +120,14 @@ asio::awaitable<void> Http1Session<Stream>::Loop() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(limits.header_bytes));
     parser_->body_limit(boost::none);
-    // From the first byte to the end of the header: a slow client is cut off here.
-    tcp.expires_after(limits.header_timeout);
-    auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, *parser_, kTuple);
+    boost::system::error_code ec;
+    ParseBuffered(*parser_, buffer_, ec);
+    if (!ec && !parser_->is_header_done()) {
+      // From the first byte to the end of the header: a slow client is cut off here.
+      tcp.expires_after(limits.header_timeout);
+      auto [rec, n] = co_await bhttp::async_read_header(stream_, buffer_, *parser_, kTuple);
+      ec = rec;
+    }
     if (ec) {
       if (ec == bhttp::error::header_limit) {
         co_await Reply(431, "request header too large\n", false);

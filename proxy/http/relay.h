@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <type_traits>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -26,6 +27,28 @@ struct RelayResult {
 
 using Clock = std::chrono::steady_clock;
 
+// Advances `parser` over bytes already in `buffer`, without I/O. Small messages usually
+// arrive whole with the read that brought their first byte, and parsing them here saves
+// an asynchronous round trip per message. A parser that needs more input is left for
+// the caller's asynchronous read; `ec` is set only for malformed input.
+template <bool isRequest, class Body>
+void ParseBuffered(boost::beast::http::parser<isRequest, Body>& parser, boost::beast::flat_buffer& buffer,
+                   boost::system::error_code& ec) {
+  namespace bhttp = boost::beast::http;
+  while (buffer.size() > 0 && !parser.is_done()) {
+    size_t n = parser.put(buffer.data(), ec);
+    buffer.consume(n);
+    if (ec == bhttp::error::need_more || ec == bhttp::error::need_buffer) {
+      ec = {};
+      return;
+    }
+    if (ec || n == 0 || (!parser.is_header_done())) return;
+    if constexpr (std::is_same_v<Body, bhttp::buffer_body>) {
+      if (parser.get().body().size == 0) return;  // the caller's buffer is full
+    }
+  }
+}
+
 // Relays the rest of `parser`'s body from `in` to `out` through `sr` (a serializer over
 // parser.get()), including the header when `sr` has not written it yet. Every read and
 // write must finish within `step` and before `deadline`.
@@ -43,12 +66,17 @@ boost::asio::awaitable<RelayResult> RelayBody(
     if (!parser.is_done()) {
       body.data = buf;
       body.size = size;
-      boost::beast::get_lowest_layer(in).expires_at(expiry());
-      // read_some, not read: forward whatever arrived (streaming responses must not
-      // wait for a full buffer).
-      auto [ec, n] = co_await bhttp::async_read_some(in, in_buffer, parser, kTuple);
-      if (ec == bhttp::error::need_buffer) ec = {};
-      if (ec) co_return RelayResult{ec, true};
+      boost::system::error_code pec;
+      ParseBuffered(parser, in_buffer, pec);
+      if (pec) co_return RelayResult{pec, true};
+      if (body.size == size && !parser.is_done()) {
+        boost::beast::get_lowest_layer(in).expires_at(expiry());
+        // read_some, not read: forward whatever arrived (streaming responses must not
+        // wait for a full buffer).
+        auto [ec, n] = co_await bhttp::async_read_some(in, in_buffer, parser, kTuple);
+        if (ec == bhttp::error::need_buffer) ec = {};
+        if (ec) co_return RelayResult{ec, true};
+      }
       size_t got = size - body.size;
       body.more = !parser.is_done();
       if (got == 0 && body.more) continue;
