@@ -19,6 +19,8 @@ if netns_exists && ! owns_netns && [[ ${FORCE:-0} != 1 ]]; then
 fi
 
 stopped=0
+had_cluster=0
+{ netns_exists || [[ -d $CLUSTER_DIR ]]; } && had_cluster=1
 # Reverse start order: the controller stops its proxies, the podlet its pods.
 for name in gatehouse-controller podlet kube-controller-manager kube-apiserver etcd; do
   if [[ -f "$CLUSTER_DIR/pids/$name" ]]; then
@@ -93,4 +95,8 @@ if ((${#left[@]})); then
   log "ERROR: left behind: ${left[*]}"
   exit 1
 fi
-log "cluster down (netns $NETNS removed, $stopped recorded processes stopped)"
+if ((had_cluster)); then
+  log "cluster down (netns $NETNS removed, $stopped recorded processes stopped)"
+else
+  log "no cluster to tear down (netns $NETNS)"
+fi
