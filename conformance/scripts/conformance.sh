@@ -104,7 +104,7 @@ controller_started=0
 finish() {
   local rc=$?
   trap - EXIT INT TERM
-  if ((controller_started)); then
+  if ((controller_started)) && [[ ${KEEP:-0} != 1 ]]; then
     stop_bg gatehouse-controller 15
     stop_exe_in_netns "$proxy_bin" # proxies the controller did not stop
   fi
@@ -113,8 +113,8 @@ finish() {
   fi
   if ((brought_up)) && [[ ${KEEP:-0} != 1 ]]; then
     "$ROOT/conformance/scripts/cluster-down.sh" || rc=1
-  elif ((brought_up)); then
-    log "KEEP=1: the cluster stays up (make cluster-down to remove it)"
+  elif [[ ${KEEP:-0} == 1 ]] && ((!external)); then
+    log "KEEP=1: the cluster and gatehouse-controller stay up (make cluster-down removes them)"
   fi
   exit $rc
 }
