@@ -77,6 +77,17 @@ def validate(registry, upstream):
                 problems.append(f"{where}: test {t} does not exist upstream")
             elif name not in ut["features"]:
                 problems.append(f"{where}: test {t} does not exercise {name}")
+    # A claim must be provable: every test listed for a supported feature runs only when
+    # all the features it needs are claimed too.
+    claimed = {e["name"] for e in registry if isinstance(e, dict) and e.get("status") == "supported"}
+    for e in registry:
+        if not isinstance(e, dict) or e.get("status") != "supported":
+            continue
+        for t in e.get("tests") or []:
+            need = set(up_tests.get(t, {}).get("features", [])) - claimed
+            if need:
+                problems.append(f"{e['name']}: supported, but its test {t} also needs "
+                                f"{', '.join(sorted(need))}, which is not supported")
     for name in sorted(set(up_features) - seen):
         problems.append(f"{name}: feature of Gateway API {upstream['version']} missing from features.yaml")
     return problems

@@ -58,8 +58,24 @@ class RegistryTest(unittest.TestCase):
             r[0]["modules"] = []
         self.assertTrue(any("names the targets" in x for x in self.problems_after(m)))
 
-    def test_cc_source_lists_supported_sorted(self):
+    def test_supported_feature_needs_its_tests_features(self):
+        def m(r):
+            for e in r:
+                if e["name"] == "BackendTLSPolicySANValidation":
+                    e["status"] = "supported"
+                if e["name"] == "BackendTLSPolicy":
+                    e["status"] = "planned"
+        self.assertTrue(any("also needs BackendTLSPolicy" in x for x in self.problems_after(m)))
+
+    def nothing_claimed(self):
         reg = copy.deepcopy(self.registry)
+        for e in reg:
+            if e["status"] == "supported":
+                e["status"] = "planned"
+        return reg
+
+    def test_cc_source_lists_supported_sorted(self):
+        reg = self.nothing_claimed()
         for e in reg:
             if e["name"] in ("HTTPRouteMethodMatching", "Gateway"):
                 e["status"] = "supported"
@@ -68,7 +84,7 @@ class RegistryTest(unittest.TestCase):
         self.assertNotIn('"HTTPRouteQueryParamMatching"', src)
 
     def test_profiles_claimed_only_with_core_supported(self):
-        reg = copy.deepcopy(self.registry)
+        reg = self.nothing_claimed()
         self.assertNotIn("GATEWAY-HTTP", gen.claimed_profiles(reg, self.upstream))
         for e in reg:
             if e["name"] in ("Gateway", "HTTPRoute", "ReferenceGrant"):
