@@ -141,6 +141,12 @@ asio::awaitable<void> Http1Session<Stream>::Loop() {
     if (!responded_) worker_.stats().CountResponse(0);
     upstream_.reset();
     if (!keep) break;
+    // An idle keep-alive connection holds no request state: what a big request grew
+    // (header fields, a large read buffer, the body relay buffer) is given back.
+    parser_.reset();
+    response_parser_.reset();
+    relay_buf_.reset();
+    if (buffer_.size() == 0 && buffer_.capacity() > kFirstRead) buffer_.shrink_to_fit();
   }
   if (!aborted_) {
     // Half-close first so a client that is still sending does not get an RST that
