@@ -25,7 +25,8 @@ asio::awaitable<void> Sleep(std::chrono::milliseconds d) {
   co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
 }
 
-// A short message from an API error body (a Status object) or the raw text.
+}  // namespace
+
 std::string ErrorMessage(const HttpResponse& res) {
   json::error_code ec;
   json::value v = json::parse(res.body, ec);
@@ -35,8 +36,6 @@ std::string ErrorMessage(const HttpResponse& res) {
   }
   return absl::StrCat(res.status, ": ", res.body.substr(0, 200));
 }
-
-}  // namespace
 
 std::string QueryEscape(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -61,7 +60,8 @@ Informer::Informer(KindInfo kind, std::shared_ptr<ApiClient> client, InformerOpt
       hooks_(std::move(hooks)) {}
 
 std::string Informer::Key(std::string_view ns, std::string_view name) const {
-  return kind_.namespaced ? absl::StrCat(std::string(ns), "/", std::string(name)) : std::string(name);
+  return kind_.namespaced ? absl::StrCat(std::string(ns), "/", std::string(name))
+                          : std::string(name);
 }
 
 std::string Informer::ResourceVersion() const {
@@ -96,9 +96,9 @@ asio::awaitable<void> Informer::Run() {
     if (!listed.ok()) {
       SetSynced(false);
       const auto wait = backoff.Next();
-      log::Warn("list failed", {{"resource", kind_.resource},
-                                {"error", listed.ToString()},
-                                {"retry_ms", wait.count()}});
+      log::Warn(
+          "list failed",
+          {{"resource", kind_.resource}, {"error", listed.ToString()}, {"retry_ms", wait.count()}});
       co_await Sleep(wait);
       continue;
     }
@@ -137,7 +137,8 @@ asio::awaitable<absl::Status> Informer::List() {
     auto res = co_await client_->Request(boost::beast::http::verb::get, target);
     if (!res.ok()) co_return res.status();
     if (res->status != 200) {
-      co_return absl::UnavailableError(absl::StrCat("list ", kind_.resource, ": ", ErrorMessage(*res)));
+      co_return absl::UnavailableError(
+          absl::StrCat("list ", kind_.resource, ": ", ErrorMessage(*res)));
     }
     json::error_code ec;
     json::value v = json::parse(res->body, ec);
@@ -169,15 +170,13 @@ asio::awaitable<absl::Status> Informer::List() {
     std::lock_guard lock(mu_);
     changed = items.size() != items_.size();
     for (auto a = items.begin(), b = items_.begin(); !changed && a != items.end(); ++a, ++b) {
-      changed = a->first != b->first ||
-                MetaField(*a->second, "resourceVersion") != MetaField(*b->second, "resourceVersion");
+      changed = a->first != b->first || MetaField(*a->second, "resourceVersion") !=
+                                            MetaField(*b->second, "resourceVersion");
     }
     items_.swap(items);
     resource_version_ = rv;
   }
-  log::Info("listed", {{"resource", kind_.resource},
-                       {"objects", Size()},
-                       {"resourceVersion", rv}});
+  log::Info("listed", {{"resource", kind_.resource}, {"objects", Size()}, {"resourceVersion", rv}});
   if (changed && hooks_.on_change) hooks_.on_change();
   co_return absl::OkStatus();
 }
@@ -237,10 +236,11 @@ Informer::EventResult Informer::HandleEventLine(std::string_view line) {
   if (type == "ERROR") {
     // The object is a metav1.Status; 410 means our resourceVersion is too old.
     auto code = obj.find("code");
-    const bool gone = code != obj.end() && code->value().is_int64() && code->value().get_int64() == 410;
+    const bool gone =
+        code != obj.end() && code->value().is_int64() && code->value().get_int64() == 410;
     if (gone) return EventResult::kExpired;
-    log::Warn("watch error event", {{"resource", kind_.resource},
-                                    {"error", std::string(StringField(obj, "message"))}});
+    log::Warn("watch error event",
+              {{"resource", kind_.resource}, {"error", std::string(StringField(obj, "message"))}});
     return EventResult::kError;
   }
 

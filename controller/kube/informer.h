@@ -38,8 +38,8 @@ class Informer {
  public:
   // Both hooks run on the executor thread and must not block.
   struct Hooks {
-    std::function<void()> on_change;        // the cache's content changed
-    std::function<void(bool)> on_synced;    // HasSynced() flipped
+    std::function<void()> on_change;      // the cache's content changed
+    std::function<void(bool)> on_synced;  // HasSynced() flipped
   };
 
   Informer(KindInfo kind, std::shared_ptr<ApiClient> client, InformerOptions options, Hooks hooks);
@@ -81,6 +81,9 @@ class Informer {
   int watch_lines_ = 0;  // lines seen by the current watch (executor only)
   std::mt19937 rng_{std::random_device{}()};
 };
+
+// A short message from an API error body (a Status object) or the raw text.
+std::string ErrorMessage(const HttpResponse& res);
 
 // Percent-encodes a query parameter value (continue tokens are base64).
 std::string QueryEscape(std::string_view s);

@@ -58,8 +58,8 @@ struct Reply {
 };
 
 json::object StatusBody(int code, std::string_view reason, std::string_view message) {
-  return {{"kind", "Status"},     {"apiVersion", "v1"}, {"metadata", json::object()},
-          {"status", "Failure"},  {"reason", reason},   {"message", message},
+  return {{"kind", "Status"},    {"apiVersion", "v1"}, {"metadata", json::object()},
+          {"status", "Failure"}, {"reason", reason},   {"message", message},
           {"code", code}};
 }
 
@@ -81,6 +81,58 @@ json::value MergePatch(json::value target, const json::value& patch) {
     }
   }
   return target;
+}
+
+// Removes from `target` every leaf that `applied` sets: what a field manager
+// owned and no longer applies goes away (a simplified server-side apply).
+void RemoveApplied(json::object& target, const json::object& applied) {
+  for (const auto& [key, value] : applied) {
+    auto it = target.find(key);
+    if (it == target.end()) continue;
+    if (value.is_object() && it->value().is_object() && !value.get_object().empty()) {
+      RemoveApplied(it->value().get_object(), value.get_object());
+      if (it->value().get_object().empty()) target.erase(key);
+    } else {
+      target.erase(key);
+    }
+  }
+}
+
+// Equality-based label selectors: "k=v", "k==v", "k!=v", "k", "!k", comma-separated.
+bool MatchesSelector(const json::object& obj, std::string_view selector) {
+  const json::object* meta = ObjectField(obj, "metadata");
+  const json::object* labels = meta != nullptr ? ObjectField(*meta, "labels") : nullptr;
+  auto label = [&](const std::string& k) -> std::optional<std::string> {
+    if (labels == nullptr) return std::nullopt;
+    auto it = labels->find(k);
+    if (it == labels->end() || !it->value().is_string()) return std::nullopt;
+    return std::string(it->value().get_string());
+  };
+  size_t start = 0;
+  while (start < selector.size()) {
+    size_t end = selector.find(',', start);
+    if (end == std::string_view::npos) end = selector.size();
+    std::string term(selector.substr(start, end - start));
+    start = end + 1;
+    if (term.empty()) continue;
+    if (term[0] == '!') {
+      if (label(term.substr(1))) return false;
+      continue;
+    }
+    size_t ne = term.find("!=");
+    if (ne != std::string::npos) {
+      if (label(term.substr(0, ne)) == term.substr(ne + 2)) return false;
+      continue;
+    }
+    size_t eq = term.find('=');
+    if (eq == std::string::npos) {
+      if (!label(term)) return false;
+      continue;
+    }
+    std::string value = term.substr(term.find_first_not_of('=', eq));
+    if (label(term.substr(0, eq)) != value) return false;
+  }
+  return true;
 }
 
 std::string PercentDecode(std::string_view s) {
@@ -141,6 +193,9 @@ struct FakeApiServer::Impl {
   std::map<std::string, int> watches;
   std::map<std::string, std::vector<std::string>> watch_rvs;
   std::vector<Patch> patches;
+  // Last applied configuration per resource and object key (one field manager).
+  std::map<std::string, std::map<std::string, json::object>> applied;
+  int next_uid = 0;
   int unauthorized = 0;
   int requests = 0;
   int failing = 0;
@@ -179,9 +234,8 @@ struct FakeApiServer::Impl {
 
   std::string StoreObject(const std::string& resource, json::object obj) {
     json::object& meta = obj["metadata"].is_object() ? obj["metadata"].get_object()
-                                                      : obj["metadata"].emplace_object();
-    const std::string key =
-        ObjKey(StringField(meta, "namespace"), StringField(meta, "name"));
+                                                     : obj["metadata"].emplace_object();
+    const std::string key = ObjKey(StringField(meta, "namespace"), StringField(meta, "name"));
     auto& objects = store[resource];
     const bool existed = objects.count(key) > 0;
     meta["resourceVersion"] = NextRv();
@@ -194,8 +248,8 @@ struct FakeApiServer::Impl {
     json::array resources;
     for (const WatchedKind& k : WatchedKinds()) {
       if (k.group != kGatewayGroup) continue;
-      if (std::find(opts.unserved_resources.begin(), opts.unserved_resources.end(),
-                    k.resource) != opts.unserved_resources.end()) {
+      if (std::find(opts.unserved_resources.begin(), opts.unserved_resources.end(), k.resource) !=
+          opts.unserved_resources.end()) {
         continue;
       }
       resources.push_back(json::object{{"name", k.resource},
@@ -233,7 +287,8 @@ struct FakeApiServer::Impl {
       for (const auto& v : opts.gateway_versions) {
         versions.push_back(json::object{{"groupVersion", group + "/" + v}, {"version", v}});
       }
-      return Reply{200, json::object{{"kind", "APIGroup"}, {"name", group}, {"versions", versions}}};
+      return Reply{200,
+                   json::object{{"kind", "APIGroup"}, {"name", group}, {"versions", versions}}};
     }
     if (seg.size() == 3 && seg[0] == "apis" && seg[1] == group) {
       const auto& vs = opts.gateway_versions;
@@ -272,8 +327,20 @@ struct FakeApiServer::Impl {
       StoreObject(resource, obj);
       return Reply{201, objects[key]};
     }
+    if (req.method() == http::verb::patch && sub.empty() &&
+        req[http::field::content_type] == "application/apply-patch+yaml") {
+      return Apply(req, resource, ns, name, query);
+    }
     auto it = objects.find(ObjKey(ns, name));
     if (it == objects.end()) return Error(404, "NotFound", "not found");
+    if (req.method() == http::verb::delete_ && sub.empty()) {
+      json::object gone = it->second;
+      objects.erase(it);
+      applied[resource].erase(ObjKey(ns, name));
+      NextRv();
+      Emit(resource, "DELETED", gone);
+      return Reply{200, StatusBody(200, "", "deleted")};
+    }
     json::object& current = it->second;
     if (req.method() == http::verb::get && sub.empty()) return Reply{200, current};
 
@@ -320,6 +387,54 @@ struct FakeApiServer::Impl {
     return Error(405, "MethodNotAllowed", "not supported by the fake");
   }
 
+  Reply Apply(const http::request<http::string_body>& req, const std::string& resource,
+              const std::string& ns, const std::string& name,
+              std::map<std::string, std::string>& query) {
+    json::error_code ec;
+    json::value body = json::parse(req.body(), ec);
+    Patch p{std::string(req.target()), std::string(req[http::field::content_type]), body, 200};
+    Reply reply;
+    if (ec || !body.is_object()) {
+      reply = Error(400, "BadRequest", "the fake takes JSON apply bodies only");
+    } else if (query["fieldManager"].empty()) {
+      reply = Error(422, "Invalid", "fieldManager is required for apply");
+    } else if (MetaField(body.get_object(), "name") != name ||
+               (!ns.empty() && !MetaField(body.get_object(), "namespace").empty() &&
+                MetaField(body.get_object(), "namespace") != ns)) {
+      reply = Error(400, "BadRequest", "name or namespace differs from the URL");
+    } else {
+      const std::string key = ObjKey(ns, name);
+      auto& objects = store[resource];
+      json::object obj;
+      if (auto cur = objects.find(key); cur != objects.end()) {
+        obj = cur->second;
+        if (auto prev = applied[resource].find(key); prev != applied[resource].end()) {
+          json::object prev_applied = prev->second;
+          // Identity is not released by re-applying.
+          prev_applied.erase("apiVersion");
+          prev_applied.erase("kind");
+          if (auto* m = prev_applied["metadata"].if_object()) {
+            m->erase("name");
+            m->erase("namespace");
+          }
+          RemoveApplied(obj, prev_applied);
+        }
+      } else {
+        obj["metadata"] = json::object{{"uid", "uid-" + std::to_string(++next_uid)},
+                                       {"creationTimestamp", "2026-01-01T00:00:00Z"}};
+      }
+      json::value merged = MergePatch(obj, body);
+      obj = std::move(merged.get_object());
+      obj["metadata"].get_object()["namespace"] = ns;
+      applied[resource][key] = body.get_object();
+      StoreObject(resource, obj);
+      reply = Reply{200, objects[key]};
+    }
+    p.status = reply.status;
+    patches.push_back(std::move(p));
+    return reply;
+  }
+
   Reply List(const std::string& resource, const std::string& ns,
              std::map<std::string, std::string>& query) {
     ++lists[resource];
@@ -330,6 +445,7 @@ struct FakeApiServer::Impl {
     bool more = false;
     for (const auto& [key, obj] : store[resource]) {
       if (!ns.empty() && MetaField(obj, "namespace") != ns) continue;
+      if (query.count("labelSelector") && !MatchesSelector(obj, query["labelSelector"])) continue;
       if (index++ < offset) continue;
       if (limit > 0 && items.size() == limit) {
         more = true;
@@ -357,11 +473,10 @@ struct FakeApiServer::Impl {
     w->resource = resource;
     if (since < compacted) {
       if (opts.expire_with_http_410) return Error(410, "Expired", "too old resource version");
-      w->out.push_back(
-          json::serialize(json::object{
-              {"type", "ERROR"},
-              {"object", StatusBody(410, "Expired", "too old resource version")}}) +
-          "\n");
+      w->out.push_back(json::serialize(json::object{
+                           {"type", "ERROR"},
+                           {"object", StatusBody(410, "Expired", "too old resource version")}}) +
+                       "\n");
       w->end = true;
       return Reply{200, nullptr, w};
     }
@@ -388,7 +503,8 @@ struct FakeApiServer::Impl {
         w->out.pop_front();
       }
       if (!chunk.empty()) {
-        auto [ec, n] = co_await asio::async_write(s, http::make_chunk(asio::buffer(chunk)), kNoThrow);
+        auto [ec, n] =
+            co_await asio::async_write(s, http::make_chunk(asio::buffer(chunk)), kNoThrow);
         if (ec) break;
         continue;
       }
@@ -499,8 +615,7 @@ FakeApiServer::~FakeApiServer() {
   });
   // Let every session see its closed socket and finish before the io_context
   // goes away.
-  WaitFor([&m] { return m.Call([&m] { return m.live_sessions == 0; }); },
-          std::chrono::seconds(5));
+  WaitFor([&m] { return m.Call([&m] { return m.live_sessions == 0; }); }, std::chrono::seconds(5));
   m.ioc.stop();
   m.thread.join();
 }
@@ -563,8 +678,9 @@ std::string FakeApiServer::Bookmark(const std::string& resource) {
 void FakeApiServer::ExpireWatches(const std::string& resource) {
   impl_->Call([&] {
     const std::string line =
-        json::serialize(json::object{
-            {"type", "ERROR"}, {"object", StatusBody(410, "Expired", "too old resource version")}}) +
+        json::serialize(
+            json::object{{"type", "ERROR"},
+                         {"object", StatusBody(410, "Expired", "too old resource version")}}) +
         "\n";
     for (auto& w : impl_->watchers) {
       if (w->resource != resource) continue;

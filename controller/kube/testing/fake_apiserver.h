@@ -2,8 +2,10 @@
 // optional client-certificate or bearer-token auth) on 127.0.0.1, discovery for
 // the Gateway API group, paginated lists, watches that speak the real protocol
 // (chunked JSON lines: ADDED/MODIFIED/DELETED/BOOKMARK/ERROR, 410 for a
-// compacted resourceVersion), status PATCH (merge patch) and plain object
-// GET/POST/PUT (Leases). Tests can drop connections, end or expire watches and
+// compacted resourceVersion), status PATCH (merge patch), plain object
+// GET/POST/PUT/DELETE, server-side apply (JSON bodies; one field manager's
+// previously applied fields are dropped before merging) and equality label
+// selectors on lists. Tests can drop connections, end or expire watches and
 // make the server fail. Objects are keyed by resource plural ("gateways",
 // "services", "leases"); group and version in the URL are not checked.
 #pragma once
