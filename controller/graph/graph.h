@@ -196,6 +196,10 @@ struct Cluster {
   UpstreamProtocol protocol = UpstreamProtocol::kHTTP1;
   std::vector<Endpoint> endpoints;
   std::optional<UpstreamTLS> tls;
+  // Set when the BackendTLSPolicy that applies to this port is invalid: the
+  // backend expects TLS we cannot originate, so it must not get traffic at all
+  // (never in the clear). Says which policy and why.
+  std::string tls_error;
 };
 
 struct PemSecret {

@@ -80,6 +80,9 @@ inline constexpr std::string_view kNoMatchingListenerHostname = "NoMatchingListe
 inline constexpr std::string_view kNoMatchingParent = "NoMatchingParent";
 inline constexpr std::string_view kIncompatibleFilters = "IncompatibleFilters";
 inline constexpr std::string_view kBackendNotFound = "BackendNotFound";
+// Implementation-specific (the spec lists none for it; Envoy Gateway's name): a
+// backendRef whose Service has an invalid BackendTLSPolicy.
+inline constexpr std::string_view kInvalidBackendTLS = "InvalidBackendTLS";
 // Policy.
 inline constexpr std::string_view kConflicted = "Conflicted";
 inline constexpr std::string_view kTargetNotFound = "TargetNotFound";

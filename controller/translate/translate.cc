@@ -240,22 +240,27 @@ class Builder {
       if (!l.passthrough) {
         for (const std::string& s : l.certificates) r->add_certificate_secrets(s);
       }
-      AddBackends(*a->route, r->mutable_backends());
+      AddBackends(*a->route, r->mutable_backends(), /*originate_tls=*/!l.passthrough);
       if (!l.passthrough) {
         for (const auto& b : r->backends()) terminated_clusters_.insert(b.cluster());
       }
     }
   }
 
-  // L4 routes: every rule's backends in one weighted set.
+  // L4 routes: every rule's backends in one weighted set. Behind TLS termination
+  // (`originate_tls`) a backend whose BackendTLSPolicy is invalid gets no
+  // traffic (an empty cluster), never a connection in the clear.
   void AddBackends(const graph::Route& route,
-                   google::protobuf::RepeatedPtrField<cfg::WeightedBackend>* out) {
+                   google::protobuf::RepeatedPtrField<cfg::WeightedBackend>* out,
+                   bool originate_tls = false) {
     for (const graph::RouteRule& rr : route.rules) {
       for (const graph::Backend& b : rr.backends) {
         auto* wb = out->Add();
-        wb->set_cluster(b.cluster);
+        auto c = g_.clusters.find(b.cluster);
+        bool refused = originate_tls && c != g_.clusters.end() && !c->second.tls_error.empty();
+        wb->set_cluster(refused ? "" : b.cluster);
         wb->set_weight(static_cast<uint32_t>(std::max(0, b.weight)));
-        if (!b.cluster.empty()) clusters_.insert(b.cluster);
+        if (!refused && !b.cluster.empty()) clusters_.insert(b.cluster);
       }
     }
   }
