@@ -241,7 +241,7 @@ class Http1Session<Stream>::GenericDownstream final : public Downstream {
   asio::awaitable<BodyChunk> ReadBody() override {
     BodyChunk chunk;
     auto& p = *s_.parser_;
-    if (!s_.relay_buf_) s_.relay_buf_ = std::make_unique<char[]>(kRelayBuffer);
+    if (!s_.relay_buf_) s_.relay_buf_.reset(new char[kRelayBuffer]);
     while (!p.is_done()) {
       p.get().body().data = s_.relay_buf_.get();
       p.get().body().size = kRelayBuffer;
@@ -540,7 +540,7 @@ asio::awaitable<boost::system::error_code> Http1Session<Stream>::SendRequest(
     auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(kContinue), kTuple);
     if (ec) co_return ec;
   }
-  if (!relay_buf_) relay_buf_ = std::make_unique<char[]>(kRelayBuffer);
+  if (!relay_buf_) relay_buf_.reset(new char[kRelayBuffer]);  // not zeroed: it is written before read
   RelayResult r = co_await RelayBody(stream_, buffer_, *parser_, up, sr, relay_buf_.get(),
                                      kRelayBuffer, limits.body_timeout, deadline);
   if (r.ec && r.read_side) {
@@ -591,7 +591,7 @@ asio::awaitable<bool> Http1Session<Stream>::RelayResponse(Up& up, upstream::Conn
     res.keep_alive(keep);
   }
 
-  if (!relay_buf_) relay_buf_ = std::make_unique<char[]>(kRelayBuffer);
+  if (!relay_buf_) relay_buf_.reset(new char[kRelayBuffer]);  // not zeroed: it is written before read
   bhttp::serializer<false, bhttp::buffer_body> sr{res};
   responded_ = true;
   worker_.stats().CountResponse(status);
