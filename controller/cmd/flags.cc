@@ -11,8 +11,12 @@ std::string Usage() {
   return "usage: gatehouse-controller --source=dir:PATH|kube [--kubeconfig=PATH]\n"
          "  [--controller-name=gatehouse.dev/gateway-controller]\n"
          "  [--stream-listen=127.0.0.1:18000] [--admin-listen=ADDR:PORT]\n"
-         "  [--provisioner=none|host] [--proxy-binary=PATH] [--proxy-workers=N]\n"
-         "  [--address-pool=FIRST-LAST] [--status-file=PATH] [--leader-elect]\n";
+         "  [--provisioner=none|host|kubernetes] [--proxy-binary=PATH] [--proxy-workers=N]\n"
+         "  [--address-pool=FIRST-LAST] [--status-file=PATH] [--leader-elect]\n"
+         "  kubernetes provisioner: [--proxy-image=IMAGE] "
+         "[--controller-service-address=HOST:PORT]\n"
+         "  [--controller-namespace=NS] [--proxy-replicas=N]\n"
+         "  [--proxy-service-type=LoadBalancer|ClusterIP|NodePort]\n";
 }
 
 absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args) {
@@ -62,8 +66,10 @@ absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args) {
         provisioner = Flags::Provisioner::kNone;
       } else if (value == "host") {
         provisioner = Flags::Provisioner::kHost;
+      } else if (value == "kubernetes") {
+        provisioner = Flags::Provisioner::kKubernetes;
       } else {
-        return absl::InvalidArgumentError("--provisioner must be none or host");
+        return absl::InvalidArgumentError("--provisioner must be none, host or kubernetes");
       }
     } else if (name == "proxy-binary") {
       f.proxy_binary = value;
@@ -73,6 +79,23 @@ absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args) {
       }
     } else if (name == "address-pool") {
       f.address_pool = value;
+    } else if (name == "proxy-image") {
+      if (value.empty()) return absl::InvalidArgumentError("--proxy-image is empty");
+      f.proxy_image = value;
+    } else if (name == "controller-service-address") {
+      f.controller_service_address = value;
+    } else if (name == "controller-namespace") {
+      f.controller_namespace = value;
+    } else if (name == "proxy-replicas") {
+      if (!absl::SimpleAtoi(value, &f.proxy_replicas) || f.proxy_replicas < 1) {
+        return absl::InvalidArgumentError("--proxy-replicas must be a number >= 1");
+      }
+    } else if (name == "proxy-service-type") {
+      if (value != "LoadBalancer" && value != "ClusterIP" && value != "NodePort") {
+        return absl::InvalidArgumentError(
+            "--proxy-service-type must be LoadBalancer, ClusterIP or NodePort");
+      }
+      f.proxy_service_type = value;
     } else if (name == "status-file") {
       f.status_file = value;
     } else {
@@ -83,6 +106,9 @@ absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args) {
   if (!have_source) return absl::InvalidArgumentError("--source is required");
   f.provisioner = provisioner.value_or(
       f.source == Flags::Source::kKube ? Flags::Provisioner::kHost : Flags::Provisioner::kNone);
+  if (f.provisioner == Flags::Provisioner::kKubernetes && f.source != Flags::Source::kKube) {
+    return absl::InvalidArgumentError("--provisioner=kubernetes needs --source=kube");
+  }
   if (f.source == Flags::Source::kKube && !f.status_file.empty()) {
     return absl::InvalidArgumentError("--status-file only applies to --source=dir:PATH");
   }

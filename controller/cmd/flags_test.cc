@@ -38,6 +38,27 @@ TEST(FlagsTest, DefaultsDependOnTheSource) {
   EXPECT_EQ(kube->provisioner, Flags::Provisioner::kHost);
 }
 
+TEST(FlagsTest, KubernetesProvisioner) {
+  auto f = ParseFlags({"--source=kube", "--provisioner=kubernetes", "--proxy-image=reg/proxy:1",
+                       "--controller-service-address=ctl.ns.svc:18000", "--controller-namespace=ns",
+                       "--proxy-replicas=3", "--proxy-service-type=NodePort"});
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->provisioner, Flags::Provisioner::kKubernetes);
+  EXPECT_EQ(f->proxy_image, "reg/proxy:1");
+  EXPECT_EQ(f->controller_service_address, "ctl.ns.svc:18000");
+  EXPECT_EQ(f->controller_namespace, "ns");
+  EXPECT_EQ(f->proxy_replicas, 3);
+  EXPECT_EQ(f->proxy_service_type, "NodePort");
+  auto defaults = ParseFlags({"--source=kube", "--provisioner=kubernetes"});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->proxy_replicas, 1);
+  EXPECT_EQ(defaults->proxy_service_type, "LoadBalancer");
+  EXPECT_FALSE(ParseFlags({"--source=dir:x", "--provisioner=kubernetes"}).ok());
+  EXPECT_FALSE(ParseFlags({"--source=kube", "--proxy-replicas=0"}).ok());
+  EXPECT_FALSE(ParseFlags({"--source=kube", "--proxy-service-type=External"}).ok());
+  EXPECT_FALSE(ParseFlags({"--source=kube", "--proxy-image="}).ok());
+}
+
 TEST(FlagsTest, RejectsWhatItDoesNotKnow) {
   EXPECT_FALSE(ParseFlags({}).ok());
   EXPECT_FALSE(ParseFlags({"--source=dir:"}).ok());

@@ -3,6 +3,7 @@
 #include <set>
 #include <utility>
 
+#include "controller/infra/gateway_info.h"
 #include "controller/source/log.h"
 
 namespace gatehouse::cmd {
@@ -55,6 +56,8 @@ reconcile::Inputs Loop::BuildInputs() {
   in.controller_name = options_.controller_name;
   in.now = options_.now();
   in.bind_to_gateway_addresses = options_.bind_to_gateway_addresses;
+  // Provisioners that publish addresses from Services read them here.
+  options_.provisioner->Observe(in.objects);
   for (const auto& gw : options_.provisioner->Gateways()) {
     in.infra[gw].addresses = options_.provisioner->Addresses(gw);
   }
@@ -82,8 +85,13 @@ bool Loop::RunOnce() {
 
   if (options_.may_act()) {
     // Proxies for every Gateway of ours; none for the rest.
+    const auto gateway_objects = infra::GatewaysByKey(in.objects);
     for (const auto& [gw, spec_addresses] : out.gateways) {
-      absl::Status st = options_.provisioner->Ensure(gw, spec_addresses);
+      auto object = gateway_objects.find(gw);
+      auto snapshot = out.snapshots.find(gw);
+      absl::Status st = options_.provisioner->EnsureGateway(infra::MakeGatewayInfo(
+          gw, object == gateway_objects.end() ? nullptr : object->second.get(),
+          snapshot == out.snapshots.end() ? nullptr : &snapshot->second, spec_addresses));
       std::string err = st.ok() ? "" : std::string(st.message());
       // Requested addresses this provisioner cannot use: AddressNotUsable.
       std::string address_error =

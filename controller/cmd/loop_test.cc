@@ -43,6 +43,13 @@ class FakeProvisioner : public infra::Provisioner {
     }
     return absl::OkStatus();
   }
+  absl::Status EnsureGateway(const infra::GatewayInfo& gw) override {
+    infos[gw.key] = gw;
+    return Ensure(gw.key, gw.spec_addresses);
+  }
+  void Observe(const std::vector<source::ObjectPtr>& objects) override {
+    observed = objects.size();
+  }
   void Remove(const std::string& gw) override { addresses.erase(gw); }
   std::vector<infra::Address> Addresses(const std::string& gw) const override {
     auto it = addresses.find(gw);
@@ -56,6 +63,8 @@ class FakeProvisioner : public infra::Provisioner {
   void Stop() override {}
 
   std::map<std::string, std::vector<infra::Address>> addresses;
+  std::map<std::string, infra::GatewayInfo> infos;
+  size_t observed = 0;
   int ensures = 0;
 };
 
@@ -70,6 +79,7 @@ class FakeReconcile {
     for (const auto& gw : gateways) {
       Snapshot s;
       s.set_gateway(gw);
+      s.add_listeners()->set_port(8080);
       std::string addr;
       if (auto it = in.infra.find(gw); it != in.infra.end() && !it->second.addresses.empty()) {
         addr = it->second.addresses[0].second;
@@ -129,6 +139,23 @@ TEST(LoopTest, ProvisionsPublishesAndWritesStatus) {
   EXPECT_EQ(f.fake.seen.back().infra.at("ns/gw").acked_version, "ns/gw@127.0.0.10");
   EXPECT_EQ(f.provider.written.back()[0].status.at("acked").as_string(), "ns/gw@127.0.0.10");
   EXPECT_EQ(loop.Snapshots().count("ns/gw"), 1u);
+}
+
+TEST(LoopTest, ProvisionerSeesObjectsInfrastructureAndPorts) {
+  Fixture f;
+  f.fake.gateways = {"ns/gw"};
+  f.provider.objects = {std::make_shared<const boost::json::object>(
+      boost::json::object{{"apiVersion", "gateway.networking.k8s.io/v1"},
+                          {"kind", "Gateway"},
+                          {"metadata", {{"namespace", "ns"}, {"name", "gw"}, {"uid", "u-1"}}},
+                          {"spec", {{"infrastructure", {{"labels", {{"team", "a"}}}}}}}})};
+  Loop loop(f.options);
+  loop.RunOnce();
+  EXPECT_EQ(f.provisioner.observed, 1u);
+  const infra::GatewayInfo& info = f.provisioner.infos.at("ns/gw");
+  EXPECT_EQ(info.uid, "u-1");
+  EXPECT_EQ(info.labels.at("team"), "a");
+  EXPECT_EQ(info.ports, (std::vector<infra::GatewayPort>{{8080, "TCP"}}));
 }
 
 TEST(LoopTest, GatewaysThatGoAwayLoseTheirProxiesAndSnapshots) {

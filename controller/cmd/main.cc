@@ -19,7 +19,10 @@
 #include "controller/cmd/flags.h"
 #include "controller/cmd/loop.h"
 #include "controller/infra/host_provisioner.h"
+#include "controller/infra/kube_objects.h"
+#include "controller/infra/kube_provisioner.h"
 #include "controller/infra/provisioner.h"
+#include "controller/kube/object_client.h"
 #include "controller/kube/provider.h"
 #include "controller/reconcile/reconcile.h"
 #include "controller/source/dir_provider.h"
@@ -64,6 +67,12 @@ std::string ConnectAddress(const std::string& listen, int port) {
   return host + ":" + std::to_string(port);
 }
 
+std::string ControllerNamespace(const Flags& flags) {
+  if (!flags.controller_namespace.empty()) return flags.controller_namespace;
+  if (const char* ns = std::getenv("POD_NAMESPACE"); ns != nullptr && *ns != '\0') return ns;
+  return "gatehouse-system";
+}
+
 std::string SnapshotsJson(const Loop& loop, const stream::Registry& registry) {
   boost::json::object gateways;
   auto states = registry.States();
@@ -105,6 +114,8 @@ int Main(int argc, char** argv) {
 
   std::unique_ptr<source::Provider> provider;
   kube::KubeProvider* kube_provider = nullptr;
+  // Writes the objects provisioners create (kube source only); outlives them.
+  std::unique_ptr<kube::ObjectClient> objects;
   if (flags->source == Flags::Source::kDir) {
     provider = std::make_unique<source::DirProvider>(
         source::DirOptions{.dir = flags->source_dir, .status_file = flags->status_file});
@@ -126,6 +137,13 @@ int Main(int argc, char** argv) {
     }
     kube_provider = kp->get();
     provider = std::move(*kp);
+    auto oc = kube::ObjectClient::Create(*config);
+    if (!oc.ok()) {
+      log::Error("Kubernetes object client not started",
+                 {{"error", std::string(oc.status().message())}});
+      return 1;
+    }
+    objects = std::move(*oc);
   }
 
   stream::Registry registry;
@@ -150,7 +168,25 @@ int Main(int argc, char** argv) {
     provisioner = std::move(*host);
     log::Info("host provisioner", {{"proxy_binary", options.proxy_binary},
                                    {"controller", options.controller_address},
-                                   {"address_pool", options.address_pool}});
+                                   {"address_pool", options.address_pool},
+                                   {"publish_to_kubernetes", objects != nullptr}});
+    // Make the proxies visible in the cluster (ServiceAccount, Service, EndpointSlice).
+    if (objects) provisioner = infra::PublishToKubernetes(std::move(provisioner), objects.get());
+  } else if (flags->provisioner == Flags::Provisioner::kKubernetes) {
+    infra::KubeProvisionerOptions options;
+    options.proxy.image = flags->proxy_image.empty() ? infra::kProxyImage : flags->proxy_image;
+    options.proxy.controller_address = !flags->controller_service_address.empty()
+                                           ? flags->controller_service_address
+                                           : "gatehouse-controller." + ControllerNamespace(*flags) +
+                                                 ".svc:" + std::to_string(server.port());
+    options.proxy.replicas = flags->proxy_replicas;
+    options.proxy.service_type = flags->proxy_service_type;
+    options.proxy.proxy_workers = flags->proxy_workers;
+    provisioner = infra::MakeKubernetesProvisioner(objects.get(), options);
+    log::Info("kubernetes provisioner", {{"image", options.proxy.image},
+                                         {"controller", options.proxy.controller_address},
+                                         {"replicas", options.proxy.replicas},
+                                         {"service_type", options.proxy.service_type}});
   } else {
     provisioner = infra::MakeNoopProvisioner();
   }
@@ -161,6 +197,8 @@ int Main(int argc, char** argv) {
   loop_options.provisioner = provisioner.get();
   loop_options.reconcile = [](const reconcile::Inputs& in) { return reconcile::Reconcile(in); };
   loop_options.controller_name = flags->controller_name;
+  // Proxy pods listen on every address; the Gateway's address is their Service's.
+  loop_options.bind_to_gateway_addresses = flags->provisioner != Flags::Provisioner::kKubernetes;
   if (kube_provider) {
     loop_options.may_act = [kube_provider] { return kube_provider->IsLeader(); };
   }

@@ -23,16 +23,16 @@ std::map<std::string, std::string> StringMap(const json::object* o) {
 
 }  // namespace
 
-source::ObjectPtr FindGateway(const std::vector<source::ObjectPtr>& objects,
-                              const std::string& key) {
+std::map<std::string, source::ObjectPtr> GatewaysByKey(
+    const std::vector<source::ObjectPtr>& objects) {
+  std::map<std::string, source::ObjectPtr> out;
   for (const auto& obj : objects) {
     if (obj == nullptr || StringField(*obj, "kind") != "Gateway") continue;
     if (StringField(*obj, "apiVersion").rfind("gateway.networking.k8s.io/", 0) != 0) continue;
-    std::string k =
-        std::string(MetaField(*obj, "namespace")) + "/" + std::string(MetaField(*obj, "name"));
-    if (k == key) return obj;
+    out[std::string(MetaField(*obj, "namespace")) + "/" + std::string(MetaField(*obj, "name"))] =
+        obj;
   }
-  return nullptr;
+  return out;
 }
 
 GatewayInfo MakeGatewayInfo(const std::string& key, const json::object* gateway,

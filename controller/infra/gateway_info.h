@@ -2,6 +2,7 @@
 // spec.infrastructure labels and annotations) and from its snapshot (ports).
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -12,9 +13,9 @@
 
 namespace gatehouse::infra {
 
-// Finds the Gateway "namespace/name" among `objects` (nullptr if absent).
-source::ObjectPtr FindGateway(const std::vector<source::ObjectPtr>& objects,
-                              const std::string& key);
+// The Gateways among `objects` by "namespace/name".
+std::map<std::string, source::ObjectPtr> GatewaysByKey(
+    const std::vector<source::ObjectPtr>& objects);
 
 // `gateway` may be null (then only key, namespace, name and addresses are set);
 // `snapshot` may be null (no ports). Malformed fields read as absent.

@@ -19,9 +19,11 @@ TEST(GatewayInfoTest, FindsTheGatewayByNamespaceAndName) {
               "metadata":{"namespace":"b","name":"gw"}})"),
       Obj(R"({"apiVersion":"gateway.networking.k8s.io/v1","kind":"Gateway",
               "metadata":{"namespace":"a","name":"gw","uid":"u1"}})")};
-  ASSERT_NE(FindGateway(objects, "a/gw"), nullptr);
-  EXPECT_EQ(FindGateway(objects, "a/gw"), objects[2]);
-  EXPECT_EQ(FindGateway(objects, "c/gw"), nullptr);
+  auto gateways = GatewaysByKey(objects);
+  EXPECT_EQ(gateways.size(), 2u);
+  EXPECT_EQ(gateways["a/gw"], objects[2]);
+  EXPECT_EQ(gateways["b/gw"], objects[1]);
+  EXPECT_EQ(gateways.count("c/gw"), 0u);
 }
 
 TEST(GatewayInfoTest, ReadsIdentityInfrastructureAndPorts) {
