@@ -163,7 +163,8 @@ log "podlet (node $NODE_NAME)"
 start_bg podlet "$HARNESS/podlet" \
   --kubeconfig="$LOCAL_KUBECONFIG" --node-name="$NODE_NAME" --node-ip="$NODE_IP" \
   --pod-pool="$POD_POOL" --pod-prefix-len="$POD_CIDR_PREFIX" --bridge=cni0 \
-  --echo-binary="$TOOLS/echo-basic" --state-dir="$CLUSTER_DIR/podlet"
+  --echo-binary="$TOOLS/echo-basic" --state-dir="$CLUSTER_DIR/podlet" \
+  --image-binary="$PROXY_IMAGE_REPO=$OUT/bin/gatehouse-proxy"
 wait_for "node $NODE_NAME" 60 kc get node "$NODE_NAME"
 alive kube-controller-manager || die "kube-controller-manager exited"
 alive podlet || die "podlet exited"

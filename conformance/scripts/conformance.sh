@@ -17,6 +17,11 @@
 #   SUITE_TIMEOUT=3h    go test timeout for the whole suite
 #   SKIP_BUILD=1        do not run `make build` (use the binaries in _out/bin as they are)
 #   STRICT=1            exit non-zero when any test failed (default: only on harness errors)
+#   PROVISIONER=host    host (default): the controller runs one gatehouse-proxy child per
+#                       Gateway with an address from ADDRESS_POOL; kubernetes: a Deployment,
+#                       Service and ServiceAccount per Gateway, proxy pods run by the podlet
+#                       (report goes to _out/conformance/)
+#   PROXY_SERVICE_TYPE  the Gateways' Service type with PROVISIONER=kubernetes (LoadBalancer)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -31,6 +36,11 @@ SUITE_TIMEOUT=${SUITE_TIMEOUT:-3h}
 IMPL_URL=${IMPL_URL:-https://gatehouse.dev}
 IMPL_CONTACT=${IMPL_CONTACT:-gatehouse maintainers}
 MODE=default
+PROVISIONER=${PROVISIONER:-host}
+case $PROVISIONER in
+  host | kubernetes) ;;
+  *) echo "PROVISIONER must be host or kubernetes" >&2; exit 2 ;;
+esac
 
 # One local-cluster run per clone at a time: such runs share the cluster state directory.
 if [[ -z ${KUBECONFIG:-} ]]; then
@@ -94,7 +104,7 @@ impl_version=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unkn
 run_dir="$OUT/conformance/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$run_dir"
 official=0
-if [[ -z ${FEATURES:-}${RUN_TEST:-}${PROFILES:-}${SKIP_TESTS:-} ]]; then
+if [[ -z ${FEATURES:-}${RUN_TEST:-}${PROFILES:-}${SKIP_TESTS:-} && $PROVISIONER == host ]]; then
   official=1 # the committed report: the registry's claims, every claimed profile
 fi
 
@@ -148,10 +158,21 @@ if ((!external)); then
   stop_exe_in_netns "$proxy_bin"
   if [[ -x $controller_bin ]]; then
     [[ -x $proxy_bin ]] || note "the proxy binary $proxy_bin is MISSING: Gateways cannot be programmed"
-    log "starting gatehouse-controller in netns $NETNS (log: $controller_log)"
+    if [[ $PROVISIONER == kubernetes ]]; then
+      # Proxy pods (run by the podlet in their own namespaces) reach the stream on
+      # the node address; there is no kube-proxy, so no Service address would work.
+      # Without a LoadBalancer implementation each Gateway's address is its proxy
+      # pod's IP (the ready endpoints of its Service).
+      provisioner_args=(--provisioner=kubernetes --proxy-image="$PROXY_IMAGE"
+        --controller-service-address="$NODE_IP:18000" --stream-listen="$NODE_IP:18000"
+        --proxy-service-type="${PROXY_SERVICE_TYPE:-LoadBalancer}")
+    else
+      provisioner_args=(--provisioner=host --proxy-binary="$proxy_bin"
+        --address-pool="$ADDRESS_POOL" --stream-listen=127.0.0.1:18000)
+    fi
+    log "starting gatehouse-controller in netns $NETNS, $PROVISIONER provisioner (log: $controller_log)"
     start_bg gatehouse-controller "$controller_bin" --source=kube --kubeconfig="$LOCAL_KUBECONFIG" \
-      --controller-name="$CONTROLLER_NAME" --provisioner=host --proxy-binary="$proxy_bin" \
-      --address-pool="$ADDRESS_POOL" --stream-listen=127.0.0.1:18000
+      --controller-name="$CONTROLLER_NAME" "${provisioner_args[@]}"
     controller_started=1
     sleep 1
     alive gatehouse-controller || note "gatehouse-controller EXITED right after start (see $controller_log)"
@@ -192,7 +213,7 @@ suite_args=(
 )
 [[ -n ${RUN_TEST:-} ]] && suite_args+=(--run-test="$RUN_TEST")
 [[ -n ${SKIP_TESTS:-} ]] && suite_args+=(--skip-tests="$SKIP_TESTS")
-log "suite: profiles $profiles; features ${suite_features[*]}; run dir $run_dir"
+log "suite: profiles $profiles; features ${suite_features[*]}; provisioner $PROVISIONER; run dir $run_dir"
 start_suite=$SECONDS
 set +e
 run_in env -i PATH=/usr/bin:/bin HOME="$HOME" KUBECONFIG="$KC_FILE" \

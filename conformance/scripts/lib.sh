@@ -17,6 +17,10 @@ ETCD_DIR="/dev/shm/gatehouse-$NETNS-etcd" # tmpfs, no mount of our own to clean 
 
 # Network layout (conformance/README.md).
 NODE_IP=10.244.0.1
+# The proxy image the kubernetes provisioner and the chart use; the podlet runs
+# _out/bin/gatehouse-proxy for it.
+PROXY_IMAGE_REPO=gatehouse.dev/gatehouse-proxy
+PROXY_IMAGE="$PROXY_IMAGE_REPO:0.1.0"
 POD_CIDR_PREFIX=16
 POD_POOL=10.244.1.1-10.244.15.254
 GATEWAY_RANGE=10.245.0.0/24

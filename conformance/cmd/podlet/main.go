@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -47,18 +48,32 @@ func main() {
 		stateDir      = flag.String("state-dir", "", "directory for volumes, logs and teardown records (required)")
 		workers       = flag.Int("workers", 4, "pods synced concurrently")
 		skipPreflight = flag.Bool("skip-preflight", false, "do not check that the bridge exists")
+		images        = map[string]string{}
 	)
+	flag.Func("image-binary", "REPOSITORY=PATH: run PATH (with the container's args) for images of REPOSITORY, e.g. gatehouse.dev/gatehouse-proxy=_out/bin/gatehouse-proxy (repeatable)",
+		func(v string) error {
+			repo, path, ok := strings.Cut(v, "=")
+			if !ok || repo == "" || path == "" {
+				return errors.New("want REPOSITORY=PATH")
+			}
+			abs, err := filepath.Abs(path)
+			if err != nil {
+				return err
+			}
+			images[repo] = abs
+			return nil
+		})
 	flag.Parse()
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	if err := run(log, *kubeconfig, *nodeName, *nodeIP, *kubeletPort, *pool, *prefixLen, *bridge,
-		*netnsPrefix, *vethPrefix, *echoBinary, *stateDir, *workers, *skipPreflight); err != nil {
+		*netnsPrefix, *vethPrefix, *echoBinary, images, *stateDir, *workers, *skipPreflight); err != nil {
 		log.Error("podlet failed", "err", err)
 		os.Exit(1)
 	}
 }
 
 func run(log *slog.Logger, kubeconfig, nodeName, nodeIPs string, kubeletPort int, poolSpec string, prefixLen int,
-	bridge, netnsPrefix, vethPrefix, echoBinary, stateDir string, workers int, skipPreflight bool) error {
+	bridge, netnsPrefix, vethPrefix, echoBinary string, images map[string]string, stateDir string, workers int, skipPreflight bool) error {
 	if kubeconfig == "" || echoBinary == "" || stateDir == "" {
 		return errors.New("--kubeconfig, --echo-binary and --state-dir are required")
 	}
@@ -75,6 +90,12 @@ func run(log *slog.Logger, kubeconfig, nodeName, nodeIPs string, kubeletPort int
 	}
 	if _, err := os.Stat(echoBinary); err != nil {
 		return fmt.Errorf("--echo-binary: %w", err)
+	}
+	for repo, path := range images {
+		// Built later is fine (the pod restarts until it exists); say so now.
+		if _, err := os.Stat(path); err != nil {
+			log.Warn("image binary missing", "image", repo, "path", path)
+		}
 	}
 	if !skipPreflight {
 		if !podlet.LinkExists(bridge) {
@@ -106,7 +127,7 @@ func run(log *slog.Logger, kubeconfig, nodeName, nodeIPs string, kubeletPort int
 
 	pl := podlet.New(podlet.Config{
 		NodeName: nodeName, NodeIP: nodeIP, KubeletPort: kubeletPort, Pool: pool,
-		EchoBinary: echoBinary, StateDir: stateDir, Workers: workers,
+		EchoBinary: echoBinary, ImageBinaries: images, StateDir: stateDir, Workers: workers,
 	}, client, network, &podlet.ExecRunner{StateDir: stateDir}, log)
 
 	srv, err := serveKubelet(log, netip.AddrPortFrom(nodeIP, uint16(kubeletPort)), nodeIP,

@@ -1,8 +1,8 @@
 package podlet
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -50,7 +50,8 @@ type conditionState struct {
 // container is the runtime state of one container.
 type container struct {
 	spec      corev1.Container
-	hasProc   bool // echo image: a process runs; other images: nothing runs
+	hasProc   bool   // a known image: a process runs; other images: nothing runs
+	binary    string // what runs for a known image
 	proc      Proc
 	startedAt time.Time
 	ready     bool
@@ -76,7 +77,8 @@ func newSandbox(p *Podlet, pod *corev1.Pod) *sandbox {
 		f, _ := os.OpenFile(filepath.Join(logDir, fmt.Sprintf("%s_%s_%s.log", pod.Namespace, pod.Name, c.Name)),
 			os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		sb.logs[c.Name] = NewLogBuffer(20000, f)
-		sb.containers[c.Name] = &container{spec: c, hasProc: isEcho(c.Image)}
+		bin := p.binaryFor(c.Image)
+		sb.containers[c.Name] = &container{spec: c, hasProc: bin != "", binary: bin}
 	}
 	return sb
 }
@@ -242,7 +244,7 @@ func (sb *sandbox) prepare(podDir string) (map[string]ProcSpec, error) {
 			args = append(args, rw(Expand(a, vars)))
 		}
 		specs[name] = ProcSpec{
-			Netns: netns, Path: p.cfg.EchoBinary, Args: args,
+			Netns: netns, Path: c.binary, Args: args,
 			Env:    RewriteEnv(env, rw),
 			Output: &lineWriter{buf: sb.logs[name], now: p.now},
 		}

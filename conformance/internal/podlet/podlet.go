@@ -38,6 +38,11 @@ type Config struct {
 	Pool        *IPPool
 	// EchoBinary runs every container whose image name contains "echo-basic".
 	EchoBinary string
+	// ImageBinaries maps an image repository (the image name without tag or
+	// digest, e.g. "gatehouse.dev/gatehouse-proxy") to the binary run for it
+	// with the container's args: how the local cluster runs Gatehouse's own
+	// images without a container runtime.
+	ImageBinaries map[string]string
 	// StateDir holds volumes, log copies and the records teardown needs.
 	StateDir string
 	// Workers is the number of pods synced concurrently.
@@ -297,9 +302,27 @@ func (p *Podlet) patchStatus(ctx context.Context, ns, name string, uid types.UID
 	return err
 }
 
-// isEcho says which images the podlet can run: the conformance echo backend.
-// echo-advanced is used only by the mesh profiles and is not run.
-func isEcho(image string) bool { return strings.Contains(image, "echo-basic") }
+// binaryFor says which images the podlet can run and with what: the conformance
+// echo backend, and the images of ImageBinaries. echo-advanced is used only by
+// the mesh profiles and is not run. "" means nothing runs for the image.
+func (p *Podlet) binaryFor(image string) string {
+	if strings.Contains(image, "echo-basic") {
+		return p.cfg.EchoBinary
+	}
+	return p.cfg.ImageBinaries[ImageRepository(image)]
+}
+
+// ImageRepository is an image reference without its tag or digest.
+func ImageRepository(image string) string {
+	if at := strings.IndexByte(image, '@'); at >= 0 {
+		image = image[:at]
+	}
+	// A colon after the last slash starts the tag (one before it is a registry port).
+	if colon := strings.LastIndexByte(image, ':'); colon > strings.LastIndexByte(image, '/') {
+		image = image[:colon]
+	}
+	return image
+}
 
 // CleanupState removes what a previous podlet left behind in stateDir: processes
 // by recorded PID, pod namespaces by recorded name. Used at start-up and by tests.

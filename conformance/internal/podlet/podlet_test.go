@@ -118,6 +118,7 @@ func newTestPodlet(t *testing.T, objs ...runtime.Object) (*Podlet, *fake.Clients
 	p := New(Config{
 		NodeName: "node-a", NodeIP: netip.MustParseAddr("10.244.0.1"), KubeletPort: 10250, Pool: pool,
 		EchoBinary: "/bin/echo-basic", StateDir: t.TempDir(), Workers: 2,
+		ImageBinaries: map[string]string{"gatehouse.dev/gatehouse-proxy": "/bin/gatehouse-proxy"},
 	}, cs, n, r, log)
 	return p, cs, n, r
 }
@@ -264,5 +265,42 @@ func TestPodOnOtherNodeIgnored(t *testing.T) {
 	}
 	if pod, _ := getPod(cs, "custom"); pod.Spec.NodeName != "" {
 		t.Errorf("bound a pod with schedulerName %q", pod.Spec.SchedulerName)
+	}
+}
+
+func TestMappedImageRunsItsBinaryWithTheContainerArgs(t *testing.T) {
+	proxy := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "gw", Namespace: "ns", UID: types.UID("uid-gw-0123456789")},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{
+			Name: "proxy", Image: "gatehouse.dev/gatehouse-proxy:0.1.0",
+			Args: []string{"--gateway=ns/gw", "--proxy-id=$(POD_NAME)"},
+			Env:  []corev1.EnvVar{{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}}},
+		}}},
+	}
+	p, cs, _, r := newTestPodlet(t, proxy)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go p.Run(ctx)
+	waitFor(t, "the proxy pod to run", func() bool {
+		pod, _ := getPod(cs, "gw")
+		return len(r.started()) == 1 && pod != nil && ready(pod)
+	})
+	spec := r.started()[0]
+	if spec.Path != "/bin/gatehouse-proxy" || !slices.Equal(spec.Args, []string{"--gateway=ns/gw", "--proxy-id=gw"}) {
+		t.Errorf("process spec = %+v", spec)
+	}
+}
+
+func TestImageRepository(t *testing.T) {
+	for in, want := range map[string]string{
+		"gatehouse.dev/gatehouse-proxy:0.1.0":         "gatehouse.dev/gatehouse-proxy",
+		"gatehouse.dev/gatehouse-proxy":               "gatehouse.dev/gatehouse-proxy",
+		"registry:5000/gatehouse-proxy:dev":           "registry:5000/gatehouse-proxy",
+		"registry:5000/gatehouse-proxy":               "registry:5000/gatehouse-proxy",
+		"gatehouse.dev/gatehouse-proxy@sha256:abcdef": "gatehouse.dev/gatehouse-proxy",
+	} {
+		if got := ImageRepository(in); got != want {
+			t.Errorf("ImageRepository(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
