@@ -131,6 +131,8 @@ json::object DeploymentFor(const GatewayInfo& gw, const ProxyObjectOptions& o) {
   json::object container{
       {"name", "proxy"},
       {"image", o.image},
+      // One image may hold both binaries (deploy/container/Dockerfile).
+      {"command", json::array{"/usr/local/bin/gatehouse-proxy"}},
       {"imagePullPolicy", o.image_pull_policy},
       {"args", std::move(args)},
       {"env",
@@ -140,22 +142,25 @@ json::object DeploymentFor(const GatewayInfo& gw, const ProxyObjectOptions& o) {
       {"readinessProbe",
        {{"httpGet", {{"path", "/ready"}, {"port", o.admin_port}}}, {"periodSeconds", 2}}},
       {"securityContext",
-       {{"allowPrivilegeEscalation", false},
-        {"capabilities",
-         {{"drop", json::array{"ALL"}}, {"add", json::array{"NET_BIND_SERVICE"}}}}}}};
-  return {{"apiVersion", "apps/v1"},
-          {"kind", "Deployment"},
-          {"metadata", Metadata(gw, name, GatewayLabels(gw))},
+       {{"allowPrivilegeEscalation", false}, {"capabilities", {{"drop", json::array{"ALL"}}}}}}};
+  return {
+      {"apiVersion", "apps/v1"},
+      {"kind", "Deployment"},
+      {"metadata", Metadata(gw, name, GatewayLabels(gw))},
+      {"spec",
+       {{"replicas", o.replicas},
+        {"selector", {{"matchLabels", SelectorLabels(gw)}}},
+        {"template",
+         {{"metadata", std::move(template_meta)},
           {"spec",
-           {{"replicas", o.replicas},
-            {"selector", {{"matchLabels", SelectorLabels(gw)}}},
-            {"template",
-             {{"metadata", std::move(template_meta)},
-              {"spec",
-               {{"serviceAccountName", name},
-                {"automountServiceAccountToken", false},
-                {"terminationGracePeriodSeconds", 30},
-                {"containers", json::array{std::move(container)}}}}}}}}};
+           {{"serviceAccountName", name},
+            {"automountServiceAccountToken", false},
+            {"terminationGracePeriodSeconds", 30},
+            // Listeners on ports below 1024 without privileges (a safe sysctl).
+            {"securityContext",
+             {{"sysctls", json::array{json::object{{"name", "net.ipv4.ip_unprivileged_port_start"},
+                                                   {"value", "0"}}}}}},
+            {"containers", json::array{std::move(container)}}}}}}}}};
 }
 
 json::object ServiceFor(const GatewayInfo& gw, const ProxyObjectOptions& o) {

@@ -79,6 +79,10 @@ TEST(KubeObjectsTest, DeploymentRunsTheProxyForTheGateway) {
   EXPECT_EQ(tmpl.at("metadata").at("annotations").as_object().at("note"), "x");
   const json::object& c = tmpl.at("spec").at("containers").as_array().at(0).as_object();
   EXPECT_EQ(c.at("image"), kProxyImage);
+  EXPECT_EQ(json::serialize(c.at("command")), R"(["/usr/local/bin/gatehouse-proxy"])");
+  EXPECT_NE(
+      json::serialize(tmpl.at("spec").at("securityContext")).find("ip_unprivileged_port_start"),
+      std::string::npos);
   EXPECT_EQ(json::serialize(c.at("args")),
             R"j(["--controller=gatehouse.gatehouse-system.svc:18000","--gateway=ns/web",)j"
             R"j("--admin=0.0.0.0:19000","--proxy-id=$(POD_NAME)","--workers=3"])j");
