@@ -255,7 +255,12 @@ void SortByPrecedence(std::vector<SortableRoute>& routes) {
                      if (a.host_rank != b.host_rank) return a.host_rank < b.host_rank;
                      if (a.host_length != b.host_length) return a.host_length > b.host_length;
                      if (a.path_rank != b.path_rank) return a.path_rank < b.path_rank;
-                     if (a.path_length != b.path_length) return a.path_length > b.path_length;
+                     // Longer prefixes (and regexes) first; Exact paths have no
+                     // length order (two values never match the same path), so the
+                     // method and header rules decide, as the proxy's order check
+                     // expects.
+                     if (a.path_rank != 0 && a.path_length != b.path_length)
+                       return a.path_length > b.path_length;
                      if (a.has_method != b.has_method) return a.has_method;
                      if (a.headers != b.headers) return a.headers > b.headers;
                      if (a.query_params != b.query_params) return a.query_params > b.query_params;

@@ -85,17 +85,27 @@ std::vector<const graph::Attachment*> OldestFirst(const graph::Listener& l) {
   return out;
 }
 
+// Specificity of a route's own hostname: (0 exact | 1 wildcard | 2 none, length);
+// exact first, then longer wildcards, then none (the proxy's debug order check
+// ranks Route.route_hostname the same way).
+std::pair<int, size_t> HostnameRank(const std::string& h) {
+  if (h.empty()) return {2, 0};
+  return {h.rfind("*.", 0) == 0 ? 1 : 0, h.size()};
+}
+
+bool MoreSpecific(const std::pair<int, size_t>& a, const std::pair<int, size_t>& b) {
+  return a.first < b.first || (a.first == b.first && a.second > b.second);
+}
+
 // The most specific of the route's own hostnames that yields `effective` on a
-// listener: (0 exact | 1 wildcard | 2 none, length).
-std::pair<int, size_t> OriginalHostname(const std::string& listener,
-                                        const std::vector<std::string>& route_hostnames,
-                                        const std::string& effective) {
-  std::pair<int, size_t> best{2, 0};
+// listener ("" when the route has none).
+std::string OriginalHostname(const std::string& listener,
+                             const std::vector<std::string>& route_hostnames,
+                             const std::string& effective) {
+  std::string best;
   for (const std::string& r : route_hostnames) {
     if (graph::IntersectHostnames(listener, r) != effective) continue;
-    std::pair<int, size_t> rank{r.rfind("*.", 0) == 0 ? 1 : 0, r.size()};
-    if (rank.first < best.first || (rank.first == best.first && rank.second > best.second))
-      best = rank;
+    if (MoreSpecific(HostnameRank(r), HostnameRank(best))) best = r;
   }
   return best;
 }
@@ -177,12 +187,14 @@ class Builder {
       AppendRoutes(g_, *a.route, routes);
       for (const SortableRoute& s : routes) UseRoute(s.route);
       for (const std::string& h : a.hostnames) {
-        auto [rank, length] = OriginalHostname(l.hostname, a.route->res->hostnames, h);
+        std::string own = OriginalHostname(l.hostname, a.route->res->hostnames, h);
+        auto [rank, length] = HostnameRank(own);
         auto& list = by_host[h];
         for (const SortableRoute& s : routes) {
           list.push_back(s);
           list.back().host_rank = rank;
           list.back().host_length = length;
+          list.back().route.set_route_hostname(own);
         }
       }
     }
@@ -220,9 +232,8 @@ class Builder {
     auto specificity = [&](const graph::Attachment* a) {
       std::pair<int, size_t> best{2, 0};
       for (const std::string& h : a->hostnames) {
-        auto rank = OriginalHostname(l.hostname, a->route->res->hostnames, h);
-        if (rank.first < best.first || (rank.first == best.first && rank.second > best.second))
-          best = rank;
+        auto rank = HostnameRank(OriginalHostname(l.hostname, a->route->res->hostnames, h));
+        if (MoreSpecific(rank, best)) best = rank;
       }
       return std::make_pair(best.first, -static_cast<int64_t>(best.second));
     };

@@ -326,8 +326,12 @@ bool AddHost(HostIndex& index_map, const std::string& hostname, uint32_t index) 
   return index_map.exact.emplace(hostname, index).second;
 }
 
-// Precedence key of a non-regex route; smaller sorts first.
+// Precedence key of a non-regex route; smaller sorts first. The route's own
+// hostname comes first: exact, then wildcards (longest first), then none.
 auto OrderKey(const Route& r) {
+  const std::string& own = r.route_hostname();
+  int host_rank = own.empty() ? 2 : own[0] == '*' ? 1 : 0;
+  long host_len = -static_cast<long>(own.size());
   const auto& m = r.match();
   int type = m.path().type() == PathMatch::EXACT ? 0 : 1;
   // The spec counts the characters of the value as written (the controller does too), so
@@ -335,8 +339,8 @@ auto OrderKey(const Route& r) {
   // An empty prefix means "/" (the API default).
   size_t len = std::max<size_t>(m.path().value().size(), 1);
   long prefix_len = type == 1 ? -static_cast<long>(len) : 0;
-  return std::make_tuple(type, prefix_len, m.method().empty() ? 1 : 0, -m.headers_size(),
-                         -m.query_params_size());
+  return std::make_tuple(host_rank, host_len, type, prefix_len, m.method().empty() ? 1 : 0,
+                         -m.headers_size(), -m.query_params_size());
 }
 
 std::unique_ptr<SegmentIndex> BuildIndex(const std::vector<CompiledRoute>& routes,

@@ -290,6 +290,66 @@ TEST(CheckRouteOrderTest, PrefixLengthCountsCharactersAsWritten) {
                    .ok());
 }
 
+TEST(CheckRouteOrderTest, RouteHostnameComesFirst) {
+  // Exact before wildcards, longer wildcards first, none last; path rules apply
+  // only among routes with equally specific hostnames.
+  auto group = ParseText<config::v1::HostRoutes>(R"pb(
+    hostname: "abc.example.com"
+    routes {
+      name: "exact-root"
+      route_hostname: "abc.example.com"
+      match { path { value: "/" } }
+    }
+    routes {
+      name: "long-wildcard-exact-path"
+      route_hostname: "*.example.com"
+      match { path { type: EXACT value: "/a" } }
+    }
+    routes {
+      name: "long-wildcard-root"
+      route_hostname: "*.example.com"
+      match { path { value: "/" } }
+    }
+    routes {
+      name: "short-wildcard"
+      route_hostname: "*.com"
+      match { path { value: "/a/b/c" } }
+    }
+    routes {
+      name: "none"
+      match { path { type: EXACT value: "/a/b/c/d" } }
+    }
+  )pb");
+  EXPECT_TRUE(CheckRouteOrder(group).ok()) << CheckRouteOrder(group);
+  const char* bad[] = {
+      // No hostname before an exact one.
+      R"pb(routes {
+             name: "none"
+             match { path { type: EXACT value: "/a" } }
+           }
+           routes {
+             name: "exact"
+             route_hostname: "abc.example.com"
+             match { path { value: "/" } }
+           })pb",
+      // Wildcard before exact.
+      R"pb(routes { name: "wildcard" route_hostname: "*.example.com" }
+           routes { name: "exact" route_hostname: "abc.example.com" })pb",
+      // Shorter wildcard before a longer one.
+      R"pb(routes {
+             name: "short"
+             route_hostname: "*.com"
+             match { path { type: EXACT value: "/a" } }
+           }
+           routes { name: "long" route_hostname: "*.example.com" })pb",
+  };
+  for (const char* text : bad) {
+    absl::Status s = CheckRouteOrder(ParseText<config::v1::HostRoutes>(text));
+    EXPECT_FALSE(s.ok()) << text;
+    EXPECT_THAT(std::string(s.message()), HasSubstr("must come before")) << text;
+  }
+}
+
 TEST(CheckRouteOrderTest, RejectsEachViolation) {
   const char* bad[] = {
       R"pb(routes {

@@ -23,6 +23,13 @@ std::string Fwd(const std::string& backend, const std::string& match) {
          " } forward { backends { cluster: '" + backend + "' weight: 1 } } }";
 }
 
+// The same, for a route whose own hostname `route_hostname` put it in its group.
+std::string FwdFrom(const std::string& route_hostname, const std::string& backend,
+                    const std::string& match) {
+  return "routes { name: '" + backend + "' route_hostname: '" + route_hostname + "' match { " +
+         match + " } forward { backends { cluster: '" + backend + "' weight: 1 } } }";
+}
+
 std::string Group(const std::string& hostname, const std::vector<std::string>& routes) {
   std::string out = "hosts { hostname: '" + hostname + "' ";
   for (const auto& r : routes) out += r + " ";
@@ -391,6 +398,61 @@ TEST(ConformanceTest, GatewayHTTPListenerIsolationWithHostnameIntersection) {
 }
 
 // Redirects and rewrites: the route is selected, then the action applied to the selection.
+// Routes sharing an effective hostname are ordered by their own hostname first
+// (exact, longer wildcard, none), before path, method, headers and age: a newer
+// exact-hostname route with a shorter path wins over an older wildcard one, and
+// passes what it does not match on to it.
+TEST(ConformanceTest, HTTPRouteMultipleRoutesAttachmentSameHostnameIntersection) {
+  RunCases(Listener({VHost("gw-exact-x/listener-exact-hostname", "abc.example.com",
+                           {Group("abc.example.com",
+                                  {
+                                      FwdFrom("abc.example.com", kV2, "path { value: '/' }"),
+                                      FwdFrom("*.example.com", kV1, "path { value: '/' }"),
+                                  })})}),
+           {{{.host = "abc.example.com", .target = "/"}, kV2}});
+  RunCases(
+      Listener({VHost("gw-exact-x-path/listener-exact-hostname", "abc.example.com",
+                      {Group("abc.example.com",
+                             {
+                                 FwdFrom("abc.example.com", kV2, "path { value: '/path' }"),
+                                 FwdFrom("*.example.com", kV1, "path { value: '/path/prefix' }"),
+                             })})}),
+      {{{.host = "abc.example.com", .target = "/path/prefix/longer"}, kV2}});
+  RunCases(Listener({VHost("gw-exact-x-path-header/listener-exact-hostname", "abc.example.com",
+                           {Group("abc.example.com",
+                                  {
+                                      FwdFrom("abc.example.com", kV2,
+                                              "path { value: '/path' } headers { name: "
+                                              "'Header-A' value: 'A' }"),
+                                      FwdFrom("*.example.com", kV1,
+                                              "path { value: '/path/prefix' } headers { name: "
+                                              "'Header-B' value: 'B' }"),
+                                  })})}),
+           {
+               {{.host = "abc.example.com",
+                 .target = "/path/prefix/longer",
+                 .headers = {{"Header-A", "A"}, {"Header-B", "B"}}},
+                kV2},
+               {{.host = "abc.example.com",
+                 .target = "/path/prefix/longer",
+                 .headers = {{"Header-B", "B"}}},
+                kV1},
+           });
+  // On a wildcard listener: "*.example.com" before "*.com", and a route without
+  // hostnames last.
+  RunCases(Listener({VHost("gw-wc-x-path/listener-wc-hostname", "*.example.com",
+                           {Group("*.example.com",
+                                  {
+                                      FwdFrom("*.example.com", kV2, "path { value: '/path' }"),
+                                      FwdFrom("*.com", kV1, "path { value: '/path/prefix' }"),
+                                      FwdFrom("", kV3, "path { type: EXACT value: '/path/x' }"),
+                                  })})}),
+           {
+               {{.host = "abc.example.com", .target = "/path/prefix/longer"}, kV2},
+               {{.host = "abc.example.com", .target = "/path/x"}, kV2},
+           });
+}
+
 TEST(ConformanceTest, RedirectPathThroughSelect) {
   auto t = MustCompile(Listener({VHost(
       "gw/http", "",

@@ -32,6 +32,9 @@ namespace gatehouse::router {
 //
 // Routes inside a group must already be sorted by the spec's precedence (HTTPRoute
 // "matches" docs), which the router relies on and does not re-sort:
+//   0. by the route's own hostname (Route.route_hostname) that put it in the group:
+//      exact, then wildcards longest first, then none (hostname intersection
+//      precedence: routes sharing an effective hostname);
 //   1. Exact path before any PathPrefix;
 //   2. PathPrefix by number of characters in the value, longest first;
 //   3. a route with a method match before one without;
@@ -41,7 +44,7 @@ namespace gatehouse::router {
 // RegularExpression path matches are implementation-specific in the spec (the controller
 // puts them after Exact and before PathPrefix); the router accepts them anywhere and the
 // order check skips them. In debug builds (!NDEBUG),
-// Compile() rejects a group that violates 1-5 (see CheckRouteOrder); release builds trust
+// Compile() rejects a group that violates 0-5 (see CheckRouteOrder); release builds trust
 // the controller.
 //
 // Validation (every build) rejects: unknown enum values, bad RE2 patterns, path values
@@ -154,7 +157,7 @@ inline absl::StatusOr<std::shared_ptr<const RouteTable>> Compile(
   return RouteTable::Compile(listener);
 }
 
-// Checks that the routes of one group follow precedence rules 1-5 above. Compile() calls
+// Checks that the routes of one group follow precedence rules 0-5 above. Compile() calls
 // it only in debug builds; exposed so tests (and tools) can run it in any build.
 absl::Status CheckRouteOrder(const config::v1::HostRoutes& group);
 
