@@ -110,14 +110,12 @@ asio::awaitable<void> ForwardH2(listener::Worker& worker, const Plan& plan,
     co_return;
   }
   upstream::H2Connection& h2 = client->h2;
-  bool client_gone = false;
 
   auto pump_body = [&]() -> asio::awaitable<void> {
     if (!has_body) co_return;
     while (!stream->closed) {
       BodyChunk chunk = co_await down.ReadBody();
       if (chunk.error) {
-        client_gone = true;
         h2.Reset(*stream, NGHTTP2_CANCEL);
         co_return;
       }
@@ -152,7 +150,6 @@ asio::awaitable<void> ForwardH2(listener::Worker& worker, const Plan& plan,
     worker.stats().CountResponse(res.result_int());
     bool end = stream->in_done && stream->in.empty() && stream->trailers.empty();
     if (!co_await down.WriteHeader(res, end)) {
-      client_gone = true;
       h2.Reset(*stream, NGHTTP2_CANCEL);
       co_return;
     }
@@ -177,13 +174,11 @@ asio::awaitable<void> ForwardH2(listener::Worker& worker, const Plan& plan,
       }
       co_await stream->signal.Wait();
     }
-    client_gone = true;
     h2.Reset(*stream, NGHTTP2_CANCEL);
   };
 
   using namespace asio::experimental::awaitable_operators;
   co_await (pump_body() && relay_response());
-  (void)client_gone;
 }
 
 // ---- HTTP/1.1 upstream ----------------------------------------------------------------

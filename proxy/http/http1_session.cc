@@ -388,7 +388,6 @@ asio::awaitable<bool> Http1Session<Stream>::Forward(const config::Tables& tables
   const pb::RetryPolicy& retry = route.retry();
   uint32_t retries = 0;
   bool fresh_only = false;
-  unsigned last_status = 0;
 
   while (true) {
     const config::EndpointRef* ep = cluster.NextEndpoint(worker_.id());
@@ -496,7 +495,6 @@ asio::awaitable<bool> Http1Session<Stream>::Forward(const config::Tables& tables
     if (replayable && router::ShouldRetry(retry, retries, outcome)) {
       uint32_t delay = router::RetryBackoffMs(retry, retries, worker_.Random());
       ++retries;
-      last_status = outcome.status;
       upstream_.reset();  // its response body is not read; do not reuse it
       if (delay > 0) {
         asio::steady_timer timer(
@@ -512,7 +510,6 @@ asio::awaitable<bool> Http1Session<Stream>::Forward(const config::Tables& tables
     }
     break;
   }
-  (void)last_status;
   co_return co_await upstream_->Visit([&](auto& up) {
     return RelayResponse(up, *upstream_, plan, client_keep_alive, request_deadline);
   });

@@ -110,7 +110,6 @@ struct H2Callbacks {
 
   static ssize_t ReadData(nghttp2_session* session, int32_t stream_id, uint8_t* buf, size_t length,
                           uint32_t* flags, nghttp2_data_source* source, void* user) {
-    H2Connection& c = Self(user);
     auto* s = static_cast<H2Stream*>(source->ptr);
     size_t written = 0;
     while (written < length && !s->out.empty()) {
@@ -139,7 +138,6 @@ struct H2Callbacks {
       s->out_deferred = true;
       return NGHTTP2_ERR_DEFERRED;
     }
-    (void)c;
     return static_cast<ssize_t>(written);
   }
 };
@@ -190,12 +188,11 @@ bool H2Connection::Feed(const uint8_t* data, size_t size) {
   return r >= 0;
 }
 
-bool H2Connection::CollectOutput(std::string& out, size_t max) {
+bool H2Connection::CollectOutput(std::string& out) {
   const uint8_t* data = nullptr;
   ssize_t n = nghttp2_session_mem_send(session_, &data);
   if (n <= 0) return false;
   out.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
-  (void)max;
   return true;
 }
 

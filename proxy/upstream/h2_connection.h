@@ -85,8 +85,8 @@ class H2Connection {
   // Feeds received bytes. False on a protocol error (the connection must close after
   // flushing the GOAWAY that nghttp2 queued).
   bool Feed(const uint8_t* data, size_t size);
-  // Moves pending frames into `out` (up to about `max` bytes). False when none.
-  bool CollectOutput(std::string& out, size_t max);
+  // Appends the next pending frames to `out`. False when there are none.
+  bool CollectOutput(std::string& out);
   // Neither side has anything more to say: close the socket.
   bool Done() const;
 
@@ -145,7 +145,7 @@ boost::asio::awaitable<void> RunH2(Stream& stream, H2Connection& h2,
     std::string out;
     while (true) {
       out.clear();
-      while (out.size() < 64 * 1024 && h2.CollectOutput(out, 64 * 1024)) {
+      while (out.size() < 64 * 1024 && h2.CollectOutput(out)) {
       }
       if (!out.empty()) {
         auto [ec, n] = co_await asio::async_write(stream, asio::buffer(out), kTuple);
