@@ -23,11 +23,19 @@ log "helm lint/template (pinned helm from tools/helm)"
 "$ROOT/tools/build.sh" helm
 chart="$ROOT/deploy/helm/gatehouse"
 "$TOOLS/helm" lint --strict "$chart"
-for provisioner in host none; do
+for provisioner in kubernetes host none; do
   out=$("$TOOLS/helm" template t "$chart" --namespace gatehouse-system --set controller.provisioner=$provisioner)
-  for kind in ServiceAccount ClusterRole ClusterRoleBinding Deployment GatewayClass; do
+  kinds="ServiceAccount ClusterRole ClusterRoleBinding Deployment GatewayClass"
+  # The kubernetes provisioner's proxies reach the controller through its Service.
+  [[ $provisioner == kubernetes ]] && kinds+=" Service"
+  for kind in $kinds; do
     grep -q "^kind: $kind$" <<<"$out" || { log "helm template ($provisioner) has no $kind"; exit 1; }
   done
   grep -q -- "--provisioner=$provisioner" <<<"$out" || { log "helm template lacks --provisioner=$provisioner"; exit 1; }
+done
+default=$("$TOOLS/helm" template t "$chart" --namespace gatehouse-system)
+for want in --provisioner=kubernetes --controller-service-address=t-gatehouse.gatehouse-system.svc:18000 \
+  --proxy-image=gatehouse.dev/gatehouse-proxy:; do
+  grep -q -- "$want" <<<"$default" || { log "helm template (defaults) lacks $want"; exit 1; }
 done
 log "PASS"
