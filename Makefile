@@ -68,6 +68,9 @@ cluster-down:
 bench: build
 	./scripts/setup.sh --bench
 	./bench/run.sh
+	./bench/m4.sh
+	./bench/m5.sh
+	./bench/m6.sh
 
 fmt:
 	find controller proxy features -name '*.cc' -o -name '*.h' | xargs -r clang-format -i

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Writes the M1 markdown report from the per-target results of bench/run.sh."""
 import argparse
-import datetime
+import json
 import os
-import platform
-import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
 
 
 def parse(s: str) -> dict:
@@ -18,26 +20,19 @@ def main() -> None:
     for k in ("out", "duration", "runs", "conns", "direct", "gatehouse", "nginx", "haproxy", "h2_gatehouse",
               "h2_nginx", "h2_haproxy", "router_file"):
         ap.add_argument("--" + k.replace("_", "-"), required=True)
+    ap.add_argument("--busy", default="")
     a = ap.parse_args()
     rows = {k: parse(getattr(a, k)) for k in ("direct", "gatehouse", "nginx", "haproxy")}
     g = rows["gatehouse"]["cpu"]
     best_peer = max(rows["nginx"]["cpu"], rows["haproxy"]["cpu"])
-    cpu = ""
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip()
+    m = benchlib.machine()
     lines = [
         "# M1: HTTP/1.1 keep-alive proxy efficiency",
         "",
-        f"Measured {datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M UTC')} by `make bench` "
-        f"(bench/run.sh) at commit `{commit}` on {os.cpu_count()} CPUs ({cpu}), {platform.system()} "
-        f"{platform.release()}.",
+        f"Measured {m['when']} by `make bench` (bench/run.sh) at commit `{m['commit']}` on {m['nproc']} "
+        f"CPUs ({m['cpu']}), {m['kernel']}.",
+        "",
+        f"Load condition: {benchlib.load_note(json.load(open(a.busy)) if a.busy else [])}",
         "",
         f"Method (performance.md §7 M1): `wrk -t1 -c{a.conns} -d{a.duration}s` on CPU 0 with the backend "
         "(nginx `return 200 \"hello, world\\n\"`); each proxy alone on the last CPU with one worker "

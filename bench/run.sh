@@ -11,84 +11,24 @@
 #   SKIP_ROUTER_BENCH=1.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/lib.sh"
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-3}
 RUNS=${RUNS:-1}
 CONNS=${CONNS:-64}
-PROXY_BIN=${PROXY_BIN:-$ROOT/_out/bin/gatehouse-proxy}
 OUT=${OUT:-$ROOT/reports/perf/m1-http1.md}
-NCPU=$(nproc)
-# Proxy under test on the last CPU, load generator and backend on the first.
-PROXY_CPU=$((NCPU - 1))
-LOAD_CPU=0
 
-for tool in wrk h2load nginx haproxy taskset python3; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool missing (scripts/setup.sh --bench)" >&2; exit 1; }
-done
-[[ -x $PROXY_BIN ]] || { echo "bench: $PROXY_BIN missing (make build)" >&2; exit 1; }
+bench_init bench wrk h2load nginx haproxy taskset python3
+require_binaries "$PROXY_BIN"
 
-WORK=$(mktemp -d /tmp/gatehouse-bench.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  [[ ${KEEP_WORK:-0} == 1 ]] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 1 100); do
-    if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null; then return 0; fi
-    sleep 0.05
-  done
-  echo "bench: nothing listening on port $1" >&2
-  return 1
-}
-# utime+stime in clock ticks of a process and all its children (nginx master + worker).
-cpu_ticks() {
-  local total=0 pid
-  for pid in "$@" $(for p in "$@"; do pgrep -P "$p" || true; done); do
-    [[ -r /proc/$pid/stat ]] || continue
-    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
-  done
-  echo "$total"
-}
-
-BACKEND_PORT=$(free_port)
 GH_PORT=$(free_port)
 NGINX_PORT=$(free_port)
 HAPROXY_PORT=$(free_port)
 NGINX_H2_PORT=$(free_port)
 HAPROXY_H2_PORT=$(free_port)
 
-nginx_conf() {  # name body
-  mkdir -p "$WORK/$1"
-  cat >"$WORK/$1/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $WORK/$1/nginx.pid;
-error_log $WORK/$1/error.log warn;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/$1/body;
-  proxy_temp_path $WORK/$1/proxy;
-  fastcgi_temp_path $WORK/$1/fastcgi;
-  uwsgi_temp_path $WORK/$1/uwsgi;
-  scgi_temp_path $WORK/$1/scgi;
-  keepalive_requests 10000000;
-  $2
-}
-CONF
-}
-
 # Backend: a second nginx answering 13 bytes.
-nginx_conf backend "server { listen 127.0.0.1:$BACKEND_PORT; location / { return 200 \"hello, world\n\"; } }"
-taskset -c $LOAD_CPU nginx -p "$WORK/backend" -c "$WORK/backend/nginx.conf" -e "$WORK/backend/error.log" &
-BACKEND_PID=$!
-PIDS+=("$BACKEND_PID")
+start_backend
 
 # Peers with upstream keep-alive (otherwise the comparison measures reconnects).
 nginx_conf nginx "upstream backend { server 127.0.0.1:$BACKEND_PORT; keepalive 64; }
@@ -96,9 +36,8 @@ nginx_conf nginx "upstream backend { server 127.0.0.1:$BACKEND_PORT; keepalive 6
     location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\"; } }
   server { listen 127.0.0.1:$NGINX_H2_PORT http2; http2_max_requests 10000000;
     location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\"; } }"
-taskset -c $PROXY_CPU nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" &
-NGINX_PID=$!
-PIDS+=("$NGINX_PID")
+nginx_start $PROXY_CPU nginx
+NGINX_PID=$LAST_PID
 
 cat >"$WORK/haproxy.cfg" <<CONF
 global
@@ -119,9 +58,8 @@ frontend fe_h2
 backend be
   server s1 127.0.0.1:$BACKEND_PORT
 CONF
-taskset -c $PROXY_CPU haproxy -f "$WORK/haproxy.cfg" -db >"$WORK/haproxy.log" 2>&1 &
-HAPROXY_PID=$!
-PIDS+=("$HAPROXY_PID")
+spawn $PROXY_CPU haproxy -f "$WORK/haproxy.cfg" -db >"$WORK/haproxy.log" 2>&1
+HAPROXY_PID=$LAST_PID
 
 cat >"$WORK/snapshot.json" <<JSON
 {"version":"bench","gateway":"bench/gw",
@@ -131,9 +69,8 @@ cat >"$WORK/snapshot.json" <<JSON
       "forward":{"backends":[{"cluster":"bench/backend:80","weight":1}]}}]}]}]}],
  "clusters":[{"name":"bench/backend:80","endpoints":[{"address":"127.0.0.1","port":$BACKEND_PORT,"ready":true}]}]}
 JSON
-taskset -c $PROXY_CPU "$PROXY_BIN" --snapshot-file="$WORK/snapshot.json" --workers=1 2>"$WORK/gatehouse.log" &
-GH_PID=$!
-PIDS+=("$GH_PID")
+spawn $PROXY_CPU "$PROXY_BIN" --snapshot-file="$WORK/snapshot.json" --workers=1 2>"$WORK/gatehouse.log"
+GH_PID=$LAST_PID
 
 for p in $BACKEND_PORT $NGINX_PORT $HAPROXY_PORT $GH_PORT $NGINX_H2_PORT $HAPROXY_H2_PORT; do wait_port "$p"; done
 
@@ -184,7 +121,7 @@ if [[ ${SKIP_ROUTER_BENCH:-0} != 1 ]]; then
 fi
 
 mkdir -p "$(dirname "$OUT")"
-python3 "$ROOT/bench/report.py" --out "$OUT" --duration "$DURATION" --runs "$RUNS" --conns "$CONNS" \
+python3 "$ROOT/bench/report.py" --out "$OUT" --busy "$WORK/busy.json" --duration "$DURATION" --runs "$RUNS" --conns "$CONNS" \
   --direct "$direct" --gatehouse "$gatehouse" --nginx "$nginx" --haproxy "$haproxy" \
   --h2-gatehouse "$h2_gatehouse" --h2-nginx "$h2_nginx" --h2-haproxy "$h2_haproxy" \
   --router-file <(printf '%s\n' "$router")
