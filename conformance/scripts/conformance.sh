@@ -43,10 +43,31 @@ case $PROVISIONER in
 esac
 
 # One local-cluster run per clone at a time: such runs share the cluster state directory.
-if [[ -z ${KUBECONFIG:-} ]]; then
+# A PID file rather than flock: an inherited lock descriptor would stay held by processes
+# that outlive the run (the Bazel server `make build` starts, KEEP=1's cluster).
+LOCK_FILE="$OUT/.conformance.pid"
+lock_held=0
+take_lock() {
+  local other
   mkdir -p "$OUT"
-  exec 8>"$OUT/.conformance.lock"
-  flock -n 8 || die "another make conformance is running in this clone"
+  for _ in 1 2 3; do
+    if (set -C; echo $$ >"$LOCK_FILE") 2>/dev/null; then lock_held=1; return 0; fi
+    other=$(cat "$LOCK_FILE" 2>/dev/null || true)
+    if [[ $other =~ ^[0-9]+$ ]] && [[ -r /proc/$other/cmdline ]] &&
+      tr '\0' ' ' <"/proc/$other/cmdline" | grep -q 'conformance\.sh'; then
+      die "another make conformance is running in this clone (pid $other)"
+    fi
+    rm -f "$LOCK_FILE" # left by a run that is gone
+  done
+  die "cannot take $LOCK_FILE"
+}
+release_lock() {
+  ((lock_held)) && [[ $(cat "$LOCK_FILE" 2>/dev/null) == "$$" ]] && rm -f "$LOCK_FILE"
+  lock_held=0
+}
+if [[ -z ${KUBECONFIG:-} ]]; then
+  take_lock
+  trap release_lock EXIT
 fi
 
 start_all=$SECONDS
@@ -126,6 +147,7 @@ finish() {
   elif [[ ${KEEP:-0} == 1 ]] && ((!external)); then
     log "KEEP=1: the cluster and gatehouse-controller stay up (make cluster-down removes them)"
   fi
+  release_lock
   exit $rc
 }
 trap finish EXIT
