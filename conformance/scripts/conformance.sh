@@ -187,7 +187,7 @@ if ((!external)); then
       # pod's IP (the ready endpoints of its Service).
       provisioner_args=(--provisioner=kubernetes --proxy-image="$PROXY_IMAGE"
         --controller-service-address="$NODE_IP:18000" --stream-listen="$NODE_IP:18000"
-        --proxy-service-type="${PROXY_SERVICE_TYPE:-LoadBalancer}")
+        --proxy-service-type="${PROXY_SERVICE_TYPE:-LoadBalancer}" --address-pool="$ADDRESS_POOL")
     else
       provisioner_args=(--provisioner=host --proxy-binary="$proxy_bin"
         --address-pool="$ADDRESS_POOL" --stream-listen=127.0.0.1:18000)

@@ -18,6 +18,7 @@
 #include "controller/cmd/admin.h"
 #include "controller/cmd/flags.h"
 #include "controller/cmd/loop.h"
+#include "controller/infra/address_pool.h"
 #include "controller/infra/host_provisioner.h"
 #include "controller/infra/kube_objects.h"
 #include "controller/infra/kube_provisioner.h"
@@ -182,11 +183,18 @@ int Main(int argc, char** argv) {
     options.proxy.replicas = flags->proxy_replicas;
     options.proxy.service_type = flags->proxy_service_type;
     options.proxy.proxy_workers = flags->proxy_workers;
+    auto pool = infra::AddressPool::Parse(flags->address_pool);
+    if (!pool.ok()) {
+      log::Error("bad --address-pool", {{"error", std::string(pool.status().message())}});
+      return 2;
+    }
+    options.static_addresses = *pool;
     provisioner = infra::MakeKubernetesProvisioner(objects.get(), options);
     log::Info("kubernetes provisioner", {{"image", options.proxy.image},
                                          {"controller", options.proxy.controller_address},
                                          {"replicas", options.proxy.replicas},
-                                         {"service_type", options.proxy.service_type}});
+                                         {"service_type", options.proxy.service_type},
+                                         {"static_addresses", flags->address_pool}});
   } else {
     provisioner = infra::MakeNoopProvisioner();
   }

@@ -165,12 +165,17 @@ json::object DeploymentFor(const GatewayInfo& gw, const ProxyObjectOptions& o) {
 
 json::object ServiceFor(const GatewayInfo& gw, const ProxyObjectOptions& o) {
   if (gw.ports.empty()) return {};
-  return {
-      {"apiVersion", "v1"},
-      {"kind", "Service"},
-      {"metadata", Metadata(gw, ObjectName(gw.name), GatewayLabels(gw))},
-      {"spec",
-       {{"type", o.service_type}, {"selector", SelectorLabels(gw)}, {"ports", ServicePorts(gw)}}}};
+  json::object spec{
+      {"type", o.service_type}, {"selector", SelectorLabels(gw)}, {"ports", ServicePorts(gw)}};
+  json::array external_ips;
+  for (const auto& [type, value] : gw.spec_addresses) {
+    if (IsIpAddressType(type)) external_ips.emplace_back(value);
+  }
+  if (!external_ips.empty()) spec["externalIPs"] = std::move(external_ips);
+  return {{"apiVersion", "v1"},
+          {"kind", "Service"},
+          {"metadata", Metadata(gw, ObjectName(gw.name), GatewayLabels(gw))},
+          {"spec", std::move(spec)}};
 }
 
 json::object HeadlessServiceFor(const GatewayInfo& gw) {

@@ -44,7 +44,8 @@ boost::json::object SelectorLabels(const GatewayInfo& gw);
 
 boost::json::object ServiceAccountFor(const GatewayInfo& gw);
 boost::json::object DeploymentFor(const GatewayInfo& gw, const ProxyObjectOptions& options);
-// The Service in front of the Deployment; no ports: nothing to build (empty object).
+// The Service in front of the Deployment, with the Gateway's requested IP
+// addresses as spec.externalIPs; no ports: nothing to build (empty object).
 boost::json::object ServiceFor(const GatewayInfo& gw, const ProxyObjectOptions& options);
 // Proxies that run outside the cluster's pods (host provisioner): a headless
 // Service without selector and the EndpointSlice that names `addresses`.

@@ -1,7 +1,12 @@
 #include "controller/infra/kube_provisioner.h"
 
+#include <arpa/inet.h>
+
 #include <map>
 #include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 #include "controller/infra/gateway_info.h"
 
@@ -12,6 +17,30 @@ namespace json = boost::json;
 
 GatewayInfo InfoFromKey(const std::string& key, const std::vector<Address>& spec_addresses) {
   return MakeGatewayInfo(key, nullptr, nullptr, spec_addresses);
+}
+
+bool IsIp(const std::string& s) {
+  unsigned char buf[sizeof(struct in6_addr)];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+// The requested addresses, or the ones this provisioner cannot put on a Service.
+struct Requested {
+  std::vector<Address> usable;
+  std::vector<std::string> unusable;
+};
+
+Requested CheckRequested(const std::vector<Address>& spec_addresses, const AddressPool& pool) {
+  Requested r;
+  for (const auto& [type, value] : spec_addresses) {
+    bool ok = IsIpAddressType(type) && IsIp(value) && (pool.empty() || pool.Contains(value));
+    if (ok) {
+      r.usable.emplace_back("IPAddress", value);
+    } else {
+      r.unusable.push_back(value);
+    }
+  }
+  return r;
 }
 
 class KubernetesProvisioner : public Provisioner {
@@ -27,11 +56,12 @@ class KubernetesProvisioner : public Provisioner {
   }
 
   absl::Status EnsureGateway(const GatewayInfo& gw) override {
-    if (!gw.spec_addresses.empty()) {
+    Requested requested = CheckRequested(gw.spec_addresses, options_.static_addresses);
+    if (!requested.unusable.empty()) {
       Remove(gw.key);
       return absl::FailedPreconditionError(
-          "the kubernetes provisioner does not assign requested addresses: the Gateway's "
-          "Service decides them");
+          absl::StrCat("address not usable by the kubernetes provisioner: ",
+                       absl::StrJoin(requested.unusable, ", ")));
     }
     std::vector<json::object> objects = {ServiceAccountFor(gw), DeploymentFor(gw, options_.proxy)};
     if (json::object svc = ServiceFor(gw, options_.proxy); !svc.empty()) {
@@ -39,6 +69,12 @@ class KubernetesProvisioner : public Provisioner {
     }
     {
       std::lock_guard lock(mu_);
+      auto prev = gateways_.find(gw.key);
+      if (!requested.usable.empty()) {
+        addresses_[gw.key] = requested.usable;
+      } else if (prev != gateways_.end() && !prev->second.spec_addresses.empty()) {
+        addresses_.erase(gw.key);  // the Service decides again (next Observe)
+      }
       gateways_[gw.key] = gw;
     }
     sync_.Set(gw.key, std::move(objects));
@@ -47,7 +83,11 @@ class KubernetesProvisioner : public Provisioner {
 
   void Observe(const std::vector<source::ObjectPtr>& objects) override {
     std::lock_guard lock(mu_);
-    for (const auto& [key, gw] : gateways_) addresses_[key] = ServiceAddresses(gw, objects);
+    for (const auto& [key, gw] : gateways_) {
+      // Requested addresses are the Service's external IPs: they are the Gateway's.
+      if (!gw.spec_addresses.empty()) continue;
+      addresses_[key] = ServiceAddresses(gw, objects);
+    }
   }
 
   void Remove(const std::string& gateway) override {

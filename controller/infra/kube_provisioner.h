@@ -8,6 +8,7 @@
 
 #include <memory>
 
+#include "controller/infra/address_pool.h"
 #include "controller/infra/kube_objects.h"
 #include "controller/infra/object_sync.h"
 #include "controller/infra/provisioner.h"
@@ -18,10 +19,15 @@ namespace gatehouse::infra {
 struct KubeProvisionerOptions {
   ProxyObjectOptions proxy;
   ObjectSyncOptions sync;
+  // The addresses a Gateway may ask for (spec.addresses); empty: any IP address.
+  AddressPool static_addresses;
 };
 
-// `client` must outlive the provisioner. Gateways asking for static addresses
-// are refused (AddressNotUsable): the Service decides the address.
+// `client` must outlive the provisioner. A Gateway's requested IP addresses go
+// on its Service as spec.externalIPs (the cluster routes them to the proxy
+// pods) and become its status addresses; one outside `static_addresses`, or of
+// another type, is refused (AddressNotUsable). Without requested addresses the
+// Service decides: its LoadBalancer ingress, else the ready proxy pods' IPs.
 std::unique_ptr<Provisioner> MakeKubernetesProvisioner(kube::ObjectClient* client,
                                                        KubeProvisionerOptions options);
 

@@ -109,16 +109,66 @@ TEST(KubernetesProvisionerTest, SameGatewayAgainWritesNothing) {
   EXPECT_EQ(server.Patches().size(), writes);
 }
 
-TEST(KubernetesProvisionerTest, RequestedAddressesAreNotUsable) {
+TEST(KubernetesProvisionerTest, RequestedAddressesOutsideThePoolOrNotIpAreNotUsable) {
+  FakeApiServer server;
+  auto client = Client(server);
+  KubeProvisionerOptions o = Options();
+  o.static_addresses = *AddressPool::Parse("10.245.0.10-10.245.0.20");
+  auto p = MakeKubernetesProvisioner(client.get(), o);
+  for (const Address& a : std::vector<Address>{{"IPAddress", "10.0.0.1"},
+                                               {"IPAddress", "not-an-ip"},
+                                               {"Hostname", "gw.example.com"}}) {
+    SCOPED_TRACE(a.second);
+    GatewayInfo gw = Gateway({}, {});
+    gw.spec_addresses = {{"IPAddress", "10.245.0.11"}, a};
+    absl::Status st = p->EnsureGateway(gw);
+    EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_NE(st.message().find(a.second), std::string_view::npos) << st.message();
+    EXPECT_TRUE(p->Gateways().empty());
+    EXPECT_TRUE(p->Addresses("infra/gw").empty());
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(server.Patches().empty());
+}
+
+TEST(KubernetesProvisionerTest, RequestedAddressesBecomeExternalIpsAndTheGatewaysAddresses) {
+  FakeApiServer server;
+  auto client = Client(server);
+  KubeProvisionerOptions o = Options();
+  o.static_addresses = *AddressPool::Parse("10.245.0.10-10.245.0.20");
+  auto p = MakeKubernetesProvisioner(client.get(), o);
+  GatewayInfo gw = Gateway({}, {});
+  gw.spec_addresses = {{"IPAddress", "10.245.0.12"}};
+  ASSERT_TRUE(p->EnsureGateway(gw).ok());
+  const std::vector<Address> want{{"IPAddress", "10.245.0.12"}};
+  EXPECT_EQ(p->Addresses("infra/gw"), want);
+  ASSERT_TRUE(Eventually([&] { return Exists(server, "services"); }));
+  json::object svc = server.Get("services", "infra", "gatehouse-gw");
+  EXPECT_EQ(json::serialize(svc.at("spec").at("externalIPs")), R"(["10.245.0.12"])");
+  // The observed Service's endpoints do not replace what the Gateway asked for.
+  auto slice = std::make_shared<const json::object>(json::parse(R"({
+    "apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice",
+    "metadata":{"namespace":"infra","name":"gatehouse-gw-abcde",
+                "labels":{"kubernetes.io/service-name":"gatehouse-gw"}},
+    "endpoints":[{"addresses":["10.244.1.7"]}]})")
+                                                        .as_object());
+  p->Observe({slice});
+  EXPECT_EQ(p->Addresses("infra/gw"), want);
+  // Without requested addresses the Service decides again.
+  ASSERT_TRUE(p->EnsureGateway(Gateway({}, {})).ok());
+  p->Observe({slice});
+  EXPECT_EQ(p->Addresses("infra/gw"), (std::vector<Address>{{"IPAddress", "10.244.1.7"}}));
+}
+
+TEST(KubernetesProvisionerTest, WithoutAPoolAnyIpAddressIsUsable) {
   FakeApiServer server;
   auto client = Client(server);
   auto p = MakeKubernetesProvisioner(client.get(), Options());
   GatewayInfo gw = Gateway({}, {});
-  gw.spec_addresses = {{"IPAddress", "10.0.0.1"}};
-  EXPECT_EQ(p->EnsureGateway(gw).code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_TRUE(p->Gateways().empty());
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_TRUE(server.Patches().empty());
+  gw.spec_addresses = {{"IPAddress", "192.0.2.7"}, {"IPAddress", "2001:db8::7"}};
+  ASSERT_TRUE(p->EnsureGateway(gw).ok());
+  EXPECT_EQ(p->Addresses("infra/gw"),
+            (std::vector<Address>{{"IPAddress", "192.0.2.7"}, {"IPAddress", "2001:db8::7"}}));
 }
 
 TEST(KubernetesProvisionerTest, AddressesComeFromTheObservedService) {
