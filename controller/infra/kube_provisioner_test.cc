@@ -115,9 +115,8 @@ TEST(KubernetesProvisionerTest, RequestedAddressesOutsideThePoolOrNotIpAreNotUsa
   KubeProvisionerOptions o = Options();
   o.static_addresses = *AddressPool::Parse("10.245.0.10-10.245.0.20");
   auto p = MakeKubernetesProvisioner(client.get(), o);
-  for (const Address& a : std::vector<Address>{{"IPAddress", "10.0.0.1"},
-                                               {"IPAddress", "not-an-ip"},
-                                               {"Hostname", "gw.example.com"}}) {
+  for (const Address& a : std::vector<Address>{
+           {"IPAddress", "10.0.0.1"}, {"IPAddress", "not-an-ip"}, {"Hostname", "gw.example.com"}}) {
     SCOPED_TRACE(a.second);
     GatewayInfo gw = Gateway({}, {});
     gw.spec_addresses = {{"IPAddress", "10.245.0.11"}, a};

@@ -204,7 +204,7 @@ std::vector<ObjectPtr> DirProvider::Objects() const {
 }
 
 std::map<std::string, std::string> DirProvider::FileErrors() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(scan_mu_);
   std::map<std::string, std::string> out;
   for (const auto& [name, state] : files_) {
     if (!state.error.empty()) out[name] = state.error;
@@ -269,12 +269,11 @@ void DirProvider::WatchLoop() {
 }
 
 bool DirProvider::Rescan() {
-  std::map<std::string, FileState> previous;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    previous = files_;
-  }
+  // Only this function changes files_ (under scan_mu_), so it moves the states
+  // of unchanged files over instead of copying every file's content and objects.
+  std::lock_guard<std::mutex> scan_lock(scan_mu_);
   std::map<std::string, FileState> next;
+  bool files_changed = false;
   if (DIR* d = ::opendir(options_.dir.c_str())) {
     while (dirent* ent = ::readdir(d)) {
       std::string name = ent->d_name;
@@ -284,7 +283,11 @@ bool DirProvider::Rescan() {
       struct stat st;
       if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
       FileState state;
-      if (auto it = previous.find(name); it != previous.end()) state = it->second;
+      if (auto node = files_.extract(name); !node.empty()) {
+        state = std::move(node.mapped());
+      } else {
+        files_changed = true;  // a new file
+      }
       int64_t mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
       if (state.size == st.st_size && state.mtime_ns == mtime_ns && state.inode == st.st_ino) {
         next[name] = std::move(state);
@@ -296,7 +299,9 @@ bool DirProvider::Rescan() {
       auto content = ReadFile(path);
       if (!content.ok()) continue;  // vanished between readdir and open
       if (*content != state.content || state.content.empty()) {
+        files_changed = true;
         state.content = std::move(*content);
+        ++state.version;
         auto docs = resources::YamlToJson(state.content);
         if (docs.ok()) {
           state.error.clear();
@@ -314,33 +319,39 @@ bool DirProvider::Rescan() {
     }
     ::closedir(d);
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  if (!files_.empty()) files_changed = true;  // files that are gone
   files_ = std::move(next);
+  if (!files_changed) return false;
+  std::lock_guard<std::mutex> lock(mu_);
   return RebuildLocked();
 }
 
 bool DirProvider::RebuildLocked() {
-  std::map<ObjectKey, json::object> merged;
-  std::map<ObjectKey, std::string> origin;
+  // Which file each object comes from (the last file wins a duplicate).
+  struct Source {
+    const std::string* file;
+    const FileState* state;
+    const json::object* raw;
+  };
+  std::map<ObjectKey, Source> merged;
   for (const auto& [name, state] : files_) {
     for (const json::object& raw : state.objects) {
-      json::object obj = raw;
-      json::object& meta = obj["metadata"].as_object();
-      if (IsClusterScoped(StringAt(obj, "kind"))) {
-        meta.erase("namespace");
-      } else if (StringAt(meta, "namespace").empty()) {
-        meta["namespace"] = "default";
+      const json::object& meta = raw.at("metadata").as_object();
+      std::string ns;
+      if (!IsClusterScoped(StringAt(raw, "kind"))) {
+        ns = StringAt(meta, "namespace");
+        if (ns.empty()) ns = "default";
       }
-      ObjectKey key = KeyOf(obj);
-      if (auto it = origin.find(key); it != origin.end()) {
+      ObjectKey key{GroupOf(StringAt(raw, "apiVersion")), std::string(StringAt(raw, "kind")),
+                    std::move(ns), std::string(StringAt(meta, "name"))};
+      if (auto it = merged.find(key); it != merged.end()) {
         log::Warn("duplicate object, last file wins",
                   {{"kind", std::get<1>(key)},
                    {"namespace", std::get<2>(key)},
                    {"name", std::get<3>(key)},
-                   {"files", json::array{json::string(it->second), json::string(name)}}});
+                   {"files", json::array{json::string(*it->second.file), json::string(name)}}});
       }
-      origin[key] = name;
-      merged[key] = std::move(obj);
+      merged[key] = Source{&name, &state, &raw};
     }
   }
 
@@ -359,13 +370,28 @@ bool DirProvider::RebuildLocked() {
   std::vector<ObjectKey> keys;
   objects.reserve(merged.size());
   keys.reserve(merged.size());
-  for (auto& [key, obj] : merged) {
+  for (auto& [key, src] : merged) {
+    auto [it, inserted] = tracked_.try_emplace(key);
+    Tracked& t = it->second;
+    // Same file at the same version: the object is what it was (status included,
+    // WriteStatus keeps `finished` current), so skip the copy and compare.
+    if (!inserted && t.finished && t.file == *src.file && t.file_version == src.state->version &&
+        t.raw == src.raw) {
+      objects.push_back(t.finished);
+      keys.push_back(key);
+      continue;
+    }
+    json::object obj = *src.raw;
+    json::object& meta = obj["metadata"].as_object();
+    if (IsClusterScoped(StringAt(obj, "kind"))) {
+      meta.erase("namespace");
+    } else if (StringAt(meta, "namespace").empty()) {
+      meta["namespace"] = "default";
+    }
     std::string spec = SpecJson(obj);
     json::object without_status = obj;
     without_status.erase("status");
     std::string content = json::serialize(without_status);
-    auto [it, inserted] = tracked_.try_emplace(key);
-    Tracked& t = it->second;
     if (inserted) {
       t.spec_json = spec;
       t.content_json = content;
@@ -380,11 +406,18 @@ bool DirProvider::RebuildLocked() {
       t.resource_version = std::to_string(++resource_version_counter_);
       changed = true;
     }
-    objects.push_back(Finish(std::move(obj), key));
+    t.file = *src.file;
+    t.file_version = src.state->version;
+    t.raw = src.raw;
+    t.finished = Finish(std::move(obj), key);
+    objects.push_back(t.finished);
     keys.push_back(key);
   }
   objects_ = std::move(objects);
   object_keys_ = std::move(keys);
+  key_index_.clear();
+  for (size_t i = 0; i < object_keys_.size(); ++i)
+    key_index_.emplace_hint(key_index_.end(), object_keys_[i], i);
   return changed;
 }
 
@@ -428,18 +461,17 @@ void DirProvider::WriteStatus(const std::vector<status::StatusUpdate>& updates) 
   std::string text;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    std::map<ObjectKey, size_t> index;
-    for (size_t i = 0; i < object_keys_.size(); ++i) index[object_keys_[i]] = i;
     for (const auto& u : updates) {
       ObjectKey key{GroupOf(u.api_version), u.kind, u.ns, u.name};
-      auto at = index.find(key);
-      if (at == index.end()) continue;  // deleted since the reconcile read it
+      auto at = key_index_.find(key);
+      if (at == key_index_.end()) continue;  // deleted since the reconcile read it
       auto current = statuses_.find(key);
       if (current != statuses_.end() && current->second == u.status) continue;
       statuses_[key] = u.status;
       json::object obj = *objects_[at->second];
       obj["status"] = u.status;
       objects_[at->second] = std::make_shared<const json::object>(std::move(obj));
+      tracked_[key].finished = objects_[at->second];
     }
     if (options_.status_file.empty()) return;
     for (size_t i = 0; i < object_keys_.size(); ++i) {

@@ -69,6 +69,7 @@ class DirProvider : public Provider {
     // Last objects that parsed; kept when a later version of the file does not.
     std::vector<boost::json::object> objects;
     std::string error;
+    uint64_t version = 0;  // bumped when `content` changes
   };
   struct Tracked {
     std::string
@@ -77,10 +78,15 @@ class DirProvider : public Provider {
     int64_t generation = 1;
     std::string resource_version;
     std::string creation_timestamp;
+    // Where the object came from at the last rebuild, and what it became.
+    std::string file;
+    uint64_t file_version = 0;
+    const boost::json::object* raw = nullptr;
+    ObjectPtr finished;
   };
 
   void WatchLoop();
-  // Rebuilds objects_ from files_; true when the set changed. Needs mu_.
+  // Rebuilds objects_ from files_; true when the set changed. Needs scan_mu_ and mu_.
   bool RebuildLocked();
   ObjectPtr Finish(boost::json::object obj, const ObjectKey& key);
   void LoadStatusFile();
@@ -88,12 +94,15 @@ class DirProvider : public Provider {
   const DirOptions options_;
   std::function<void()> on_change_;
 
-  mutable std::mutex mu_;
+  // Serialises rescans; guards files_. Taken before mu_ when both are held.
+  mutable std::mutex scan_mu_;
   std::map<std::string, FileState> files_;  // by file name
+  mutable std::mutex mu_;
   std::map<ObjectKey, Tracked> tracked_;
   std::map<ObjectKey, boost::json::value> statuses_;  // last written
   std::vector<ObjectPtr> objects_;
-  std::vector<ObjectKey> object_keys_;  // parallel to objects_
+  std::vector<ObjectKey> object_keys_;     // parallel to objects_
+  std::map<ObjectKey, size_t> key_index_;  // object_keys_[i] -> i
   // What the status file holds, when known.
   std::optional<std::string> last_status_text_;
   uint64_t resource_version_counter_ = 0;

@@ -186,6 +186,42 @@ TEST_F(DirProviderTest, GenerationFollowsSpecChanges) {
   EXPECT_EQ(Meta(third).at("creationTimestamp").as_string(), created);
 }
 
+TEST_F(DirProviderTest, OnlyChangedFilesAreRebuiltAndStatusSurvives) {
+  Write("a.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {x: 1}\n");
+  Write("b.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: b}\nspec: {x: 1}\n");
+  DirProvider p(DirOptions{.dir = dir_});
+  EXPECT_TRUE(p.Rescan());
+  // Nothing on disk changed: no change reported, the same objects.
+  ObjectPtr a1 = Find(p.Objects(), "Service", "a");
+  EXPECT_FALSE(p.Rescan());
+  EXPECT_EQ(Find(p.Objects(), "Service", "a"), a1);
+
+  json::value status = json::parse(R"({"loadBalancer":{}})");
+  p.WriteStatus(
+      {{.api_version = "v1", .kind = "Service", .ns = "default", .name = "a", .status = status}});
+  ObjectPtr a2 = Find(p.Objects(), "Service", "a");
+  ASSERT_NE(a2, a1);
+  EXPECT_EQ(a2->at("status"), status);
+
+  // Another file changes: `a` is reused as it is (with its status), `b` is rebuilt.
+  ObjectPtr b1 = Find(p.Objects(), "Service", "b");
+  Write("b.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: b}\nspec: {x: 2}\n");
+  EXPECT_TRUE(p.Rescan());
+  EXPECT_EQ(Find(p.Objects(), "Service", "a"), a2);
+  ObjectPtr b2 = Find(p.Objects(), "Service", "b");
+  ASSERT_NE(b2, nullptr);
+  EXPECT_NE(b2, b1);
+  EXPECT_EQ(Meta(b2).at("generation").as_int64(), 2);
+
+  // Rewriting a file with the same bytes is no change; removing one is.
+  Write("a.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {x: 1}\n");
+  EXPECT_FALSE(p.Rescan());
+  fs::remove(dir_ + "/b.yaml");
+  EXPECT_TRUE(p.Rescan());
+  ASSERT_EQ(p.Objects().size(), 1u);
+  EXPECT_EQ(Find(p.Objects(), "Service", "a")->at("status"), status);
+}
+
 TEST_F(DirProviderTest, StatusIsWrittenOnlyWhenChangedAndFedBack) {
   Write("gw.yaml", kGatewayAndRoute);
   std::string status_file = root_ + "/status.yaml";
