@@ -79,9 +79,10 @@ class KubeProviderImpl final : public KubeProvider {
                                 std::string_view kind) { return FindWatched(api_version, kind); },
             .get = [this](const KindInfo& k, std::string_view ns,
                           std::string_view name) { return GetCached(k, ns, name); },
-            .may_write = [this](uint64_t epoch) {
-              return IsLeader() && HasSynced() && epoch == epoch_.load();
-            }},
+            .may_write =
+                [this](uint64_t epoch) {
+                  return IsLeader() && HasSynced() && epoch == epoch_.load();
+                }},
         options_.backoff_min, options_.backoff_max);
     if (options_.leader_elect) {
       LeaderOptions lo{
@@ -138,9 +139,8 @@ class KubeProviderImpl final : public KubeProvider {
     }
     std::lock_guard lock(state_mu_);
     if (!started_ || stopped_) return;
-    asio::post(*ioc_, [this, updates, epoch]() mutable {
-      writer_->Enqueue(std::move(updates), epoch);
-    });
+    asio::post(*ioc_,
+               [this, updates, epoch]() mutable { writer_->Enqueue(std::move(updates), epoch); });
   }
 
   void Stop() override {
@@ -155,8 +155,7 @@ class KubeProviderImpl final : public KubeProvider {
     if (leader_ && leader_->IsLeader()) {
       // Hand the Lease over promptly; bounded so a dead API server cannot hang Stop.
       auto done = std::make_shared<std::promise<void>>();
-      asio::co_spawn(*ioc_, leader_->Release(),
-                     [done](std::exception_ptr) { done->set_value(); });
+      asio::co_spawn(*ioc_, leader_->Release(), [done](std::exception_ptr) { done->set_value(); });
       done->get_future().wait_for(std::chrono::seconds(2));
     }
     ioc_->stop();
@@ -267,13 +266,14 @@ class KubeProviderImpl final : public KubeProvider {
           known = known || (inf->kind().group == k.group && inf->kind().resource == k.resource);
         }
         if (known) continue;
-        informers_.push_back(std::make_unique<Informer>(
-            k, client_, io,
-            Informer::Hooks{.on_change = [this] { Poke(); },
-                            .on_synced = [this](bool synced) {
-                              if (!synced) ++epoch_;
-                              Poke();
-                            }}));
+        informers_.push_back(
+            std::make_unique<Informer>(k, client_, io,
+                                       Informer::Hooks{.on_change = [this] { Poke(); },
+                                                       .on_synced =
+                                                           [this](bool synced) {
+                                                             if (!synced) ++epoch_;
+                                                             Poke();
+                                                           }}));
         added = informers_.back().get();
       }
       log::Info("watching", {{"resource", k.resource}, {"apiVersion", k.ApiVersion()}});
@@ -281,16 +281,27 @@ class KubeProviderImpl final : public KubeProvider {
     }
   }
 
-  // Executor thread. Coalesces a burst of changes into one on_change after a
-  // short quiet window; nothing is reported until every informer synced.
+  // Executor thread. A change after a quiet window is reported at once (no
+  // added latency); changes within the window after a report are coalesced into
+  // one more on_change at its end. Nothing is reported until every informer synced.
   void Poke() {
     if (!HasSynced() || coalesce_armed_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= quiet_until_) {
+      Report(now);
+      return;
+    }
     coalesce_armed_ = true;
-    coalesce_timer_->expires_after(options_.coalesce_window);
+    coalesce_timer_->expires_at(quiet_until_);
     coalesce_timer_->async_wait([this](boost::system::error_code ec) {
       coalesce_armed_ = false;
-      if (!ec && HasSynced() && on_change_) on_change_();
+      if (!ec && HasSynced()) Report(std::chrono::steady_clock::now());
     });
+  }
+
+  void Report(std::chrono::steady_clock::time_point now) {
+    quiet_until_ = now + options_.coalesce_window;
+    if (on_change_) on_change_();
   }
 
   std::optional<KindInfo> FindWatched(std::string_view api_version, std::string_view kind) const {
@@ -330,7 +341,8 @@ class KubeProviderImpl final : public KubeProvider {
   mutable std::map<std::thread::id, uint64_t> objects_epoch_;
 
   std::unique_ptr<asio::steady_timer> coalesce_timer_;
-  bool coalesce_armed_ = false;  // executor thread only
+  bool coalesce_armed_ = false;                        // executor thread only
+  std::chrono::steady_clock::time_point quiet_until_;  // executor thread only
 
   std::mutex state_mu_;
   bool started_ = false;

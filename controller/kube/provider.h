@@ -30,7 +30,8 @@ struct KubeOptions {
   // A leader that cannot renew for this long steps down.
   std::chrono::milliseconds renew_deadline{10000};
 
-  // A burst of watch events within this window is one on_change call.
+  // A watch event after this much quiet is reported at once; the events of the
+  // following window are coalesced into one more on_change call at its end.
   std::chrono::milliseconds coalesce_window{50};
   // Server-side watch timeout; the informer re-watches when it ends. A random
   // jitter of up to the same amount is added, as client-go does.

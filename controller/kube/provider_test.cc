@@ -5,10 +5,10 @@
 #include <set>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json/parse.hpp>
-#include <gtest/gtest.h>
 
 #include "controller/kube/json_util.h"
 #include "controller/kube/kinds.h"
@@ -95,15 +95,16 @@ std::string RvIn(const std::vector<source::ObjectPtr>& objects, std::string_view
   return "";
 }
 
-status::StatusUpdate Update(const std::string& kind, const std::string& ns,
-                            const std::string& name, const std::string& status,
-                            const std::string& rv = "") {
-  return status::StatusUpdate{"gateway.networking.k8s.io/v1", kind, ns, name, rv,
-                              json::parse(status)};
+status::StatusUpdate Update(const std::string& kind, const std::string& ns, const std::string& name,
+                            const std::string& status, const std::string& rv = "") {
+  return status::StatusUpdate{
+      "gateway.networking.k8s.io/v1", kind, ns, name, rv, json::parse(status)};
 }
 
-const char kAccepted[] = R"({"conditions":[{"type":"Accepted","status":"True","reason":"Accepted"}]})";
-const char kRejected[] = R"({"conditions":[{"type":"Accepted","status":"False","reason":"Invalid"}]})";
+const char kAccepted[] =
+    R"({"conditions":[{"type":"Accepted","status":"True","reason":"Accepted"}]})";
+const char kRejected[] =
+    R"({"conditions":[{"type":"Accepted","status":"False","reason":"Invalid"}]})";
 
 TEST(KubeProviderTest, TlsClientCertificateSyncsEveryKindAndCoalescesABurst) {
   const testing::TestPki pki = testing::MakeTestPki();
@@ -113,7 +114,8 @@ TEST(KubeProviderTest, TlsClientCertificateSyncsEveryKindAndCoalescesABurst) {
   so.key_pem = pki.server_key_pem;
   so.client_ca_pem = pki.ca_pem;
   FakeApiServer server(so);
-  server.Put("gatewayclasses", Object("gateway.networking.k8s.io/v1", "GatewayClass", "", "gatehouse"));
+  server.Put("gatewayclasses",
+             Object("gateway.networking.k8s.io/v1", "GatewayClass", "", "gatehouse"));
   server.Put("gateways", Object("gateway.networking.k8s.io/v1", "Gateway", "a", "gw"));
   server.Put("httproutes", Object("gateway.networking.k8s.io/v1", "HTTPRoute", "a", "r0"));
   server.Put("services", Object("v1", "Service", "a", "svc"));
@@ -141,31 +143,43 @@ TEST(KubeProviderTest, TlsClientCertificateSyncsEveryKindAndCoalescesABurst) {
   for (const auto& obj : provider->Objects()) {
     api_versions[std::string(StringField(*obj, "kind"))] = StringField(*obj, "apiVersion");
   }
-  EXPECT_EQ(api_versions, (std::map<std::string, std::string>{
-                              {"EndpointSlice", "discovery.k8s.io/v1"},
-                              {"Gateway", "gateway.networking.k8s.io/v1"},
-                              {"GatewayClass", "gateway.networking.k8s.io/v1"},
-                              {"HTTPRoute", "gateway.networking.k8s.io/v1"},
-                              {"Namespace", "v1"},
-                              {"Secret", "v1"},
-                              {"Service", "v1"}}));
+  EXPECT_EQ(api_versions,
+            (std::map<std::string, std::string>{{"EndpointSlice", "discovery.k8s.io/v1"},
+                                                {"Gateway", "gateway.networking.k8s.io/v1"},
+                                                {"GatewayClass", "gateway.networking.k8s.io/v1"},
+                                                {"HTTPRoute", "gateway.networking.k8s.io/v1"},
+                                                {"Namespace", "v1"},
+                                                {"Secret", "v1"},
+                                                {"Service", "v1"}}));
 
   std::vector<json::object> burst;
   for (int i = 1; i <= 40; ++i) {
-    burst.push_back(Object("gateway.networking.k8s.io/v1", "HTTPRoute", "a", "r" + std::to_string(i)));
+    burst.push_back(
+        Object("gateway.networking.k8s.io/v1", "HTTPRoute", "a", "r" + std::to_string(i)));
   }
-  const int before = rec.Calls();
-  server.PutMany("httproutes", std::move(burst));
-  ASSERT_TRUE(FakeApiServer::WaitFor([&] { return rec.Seen().back() == kInitial + 40; }));
-  // One recompute for the whole burst, and it saw all of it.
+  // After a quiet window, one change is reported at once: well before the window ends.
+  std::this_thread::sleep_for(o.coalesce_window);
+  int before = rec.Calls();
+  const auto t0 = std::chrono::steady_clock::now();
+  server.Put("httproutes", Object("gateway.networking.k8s.io/v1", "HTTPRoute", "a", "r0b"));
+  ASSERT_TRUE(FakeApiServer::WaitFor([&] { return rec.Seen().back() == kInitial + 1; }));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, o.coalesce_window);
   EXPECT_EQ(rec.Calls(), before + 1);
-  for (size_t n : rec.Seen()) EXPECT_TRUE(n == kInitial || n == kInitial + 40) << n;
+
+  // A burst right after it is coalesced: one more recompute that saw all of it.
+  before = rec.Calls();
+  server.PutMany("httproutes", std::move(burst));
+  ASSERT_TRUE(FakeApiServer::WaitFor([&] { return rec.Seen().back() == kInitial + 41; }));
+  EXPECT_EQ(rec.Calls(), before + 1);
+  for (size_t n : rec.Seen())
+    EXPECT_TRUE(n == kInitial || n == kInitial + 1 || n == kInitial + 41) << n;
   provider->Stop();
 }
 
 TEST(KubeProviderTest, StatusIsSkippedWhenEqualAndWrittenWhenChanged) {
   FakeApiServer server;
-  server.Put("gatewayclasses", Object("gateway.networking.k8s.io/v1", "GatewayClass", "", "gatehouse"));
+  server.Put("gatewayclasses",
+             Object("gateway.networking.k8s.io/v1", "GatewayClass", "", "gatehouse"));
   server.Put("gateways", Object("gateway.networking.k8s.io/v1", "Gateway", "a", "same",
                                 json::parse(kAccepted)));
   server.Put("gateways",
@@ -188,16 +202,20 @@ TEST(KubeProviderTest, StatusIsSkippedWhenEqualAndWrittenWhenChanged) {
   ASSERT_TRUE(FakeApiServer::WaitFor([&] { return server.Patches().size() >= 3; }));
   auto patches = server.Patches();
   ASSERT_EQ(patches.size(), 3u);
-  EXPECT_EQ(patches[0].path, "/apis/gateway.networking.k8s.io/v1/namespaces/a/gateways/changes/status");
+  EXPECT_EQ(patches[0].path,
+            "/apis/gateway.networking.k8s.io/v1/namespaces/a/gateways/changes/status");
   EXPECT_EQ(patches[0].content_type, "application/merge-patch+json");
   EXPECT_EQ(patches[0].status, 200);
   // The full desired status; the field it no longer has is removed.
-  EXPECT_EQ(patches[0].body.at("status"),
-            json::parse(R"({"addresses":null,"conditions":[{"type":"Accepted","status":"True","reason":"Accepted"}]})"));
+  EXPECT_EQ(
+      patches[0].body.at("status"),
+      json::parse(
+          R"({"addresses":null,"conditions":[{"type":"Accepted","status":"True","reason":"Accepted"}]})"));
   EXPECT_EQ(patches[0].body.at("metadata").at("resourceVersion"),
             json::value(RvIn(objects, "Gateway", "changes")));
   EXPECT_EQ(patches[1].path, "/apis/gateway.networking.k8s.io/v1/gatewayclasses/gatehouse/status");
-  EXPECT_EQ(patches[2].path, "/apis/gateway.networking.k8s.io/v1/namespaces/a/httproutes/route/status");
+  EXPECT_EQ(patches[2].path,
+            "/apis/gateway.networking.k8s.io/v1/namespaces/a/httproutes/route/status");
   EXPECT_EQ(server.Get("gateways", "a", "changes").at("status"), json::parse(kAccepted));
 
   // The writes come back through the watch; the same desired status again is
@@ -213,7 +231,8 @@ TEST(KubeProviderTest, StatusIsSkippedWhenEqualAndWrittenWhenChanged) {
   ASSERT_TRUE(FakeApiServer::WaitFor([&] { return server.Patches().size() >= 4; }));
   patches = server.Patches();
   ASSERT_EQ(patches.size(), 4u);
-  EXPECT_EQ(patches[3].path, "/apis/gateway.networking.k8s.io/v1/namespaces/a/gateways/same/status");
+  EXPECT_EQ(patches[3].path,
+            "/apis/gateway.networking.k8s.io/v1/namespaces/a/gateways/same/status");
   EXPECT_EQ(server.Get("gateways", "a", "same").at("status"), json::parse(kRejected));
 
   // Computed from an older version than the cache holds: not written.
@@ -256,8 +275,7 @@ TEST(KubeProviderTest, NoStatusFromACacheReadBeforeAResync) {
 
 uint16_t FreePort() {
   boost::asio::io_context ioc;
-  boost::asio::ip::tcp::acceptor a(
-      ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  boost::asio::ip::tcp::acceptor a(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
   return a.local_endpoint().port();
 }
 
@@ -404,7 +422,8 @@ TEST(KubeProviderTest, LeaderElectionOnALease) {
   ASSERT_TRUE(FakeApiServer::WaitFor([&] { return b->HasSynced() && rec_b.Calls() >= 1; }));
   EXPECT_FALSE(b->IsLeader());
   EXPECT_EQ(server.Get("leases", "gatehouse-system", "gatehouse-controller")
-                .at("spec").at("holderIdentity"),
+                .at("spec")
+                .at("holderIdentity"),
             json::value("a"));
 
   // Only the leader writes.
