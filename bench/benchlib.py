@@ -3,6 +3,7 @@ server blocks for the peer, a polling HTTP client, percentiles, RSS, and the mac
 description every report starts with. Loopback only."""
 import datetime
 import http.client
+import json
 import os
 import platform
 import re
@@ -320,17 +321,25 @@ def header(title: str, script: str, command: str, load_note: str) -> list:
     ]
 
 
-def load_note(busy) -> str:
-    la = open("/proc/loadavg").read().split()[:3]
-    others = ", ".join(f"{n} {p:.0f}%" for n, p in busy) or "none above 1%"
-    return (f"load average {' '.join(la)} at the end of the run; other processes busy just before "
-            f"the run (CPU % of one core over 1 s): {others}. On a 2-CPU machine shared with other "
-            "work, absolute numbers are noisy; the ratios against the peers measured in the same run "
-            "are the comparable figures.")
+def load_note(path: str) -> str:
+    """The load condition from the records `benchlib.py busy FILE` appended at the start and end
+    of a run."""
+    records = json.load(open(path)) if path and os.path.exists(path) else []
+    parts = []
+    for label, r in zip(("at the start", "at the end"), records):
+        others = ", ".join(f"{n} {p:.0f}%" for n, p in r["busy"]) or "none above 1%"
+        parts.append(f"{label}: load average {' '.join(r['loadavg'])}, other processes busy (CPU % of "
+                     f"one core over 1 s) {others}")
+    return ("; ".join(parts) + ". " if parts else "") + (
+        "On a 2-CPU machine shared with other work, absolute numbers are noisy; the ratios "
+        "against the peers measured in the same run are the comparable figures.")
 
 
 if __name__ == "__main__":
-    import json
     import sys
-    if sys.argv[1:2] == ["busy"]:  # busy [PID...]: JSON list of (name, cpu%) of other processes
-        print(json.dumps(busy_processes(exclude={os.getpid()} | {int(p) for p in sys.argv[2:]})))
+    if sys.argv[1:2] == ["busy"]:  # busy FILE [PID...]: appends the load now, minus these PIDs
+        path = sys.argv[2]
+        records = json.load(open(path)) if os.path.exists(path) else []
+        busy = busy_processes(exclude={os.getpid(), os.getppid()} | {int(p) for p in sys.argv[3:]})
+        records.append({"loadavg": open("/proc/loadavg").read().split()[:3], "busy": busy})
+        json.dump(records, open(path, "w"))

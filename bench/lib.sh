@@ -24,8 +24,11 @@ bench_init() {
   trap bench_cleanup EXIT
   trap 'exit 130' INT TERM
   # What else keeps the machine busy, for the report's load condition.
-  python3 "$ROOT/bench/benchlib.py" busy >"$WORK/busy.json"
+  python3 "$ROOT/bench/benchlib.py" busy "$WORK/busy.json"
 }
+
+# bench_load_end: the machine's other load at the end of the run, beside the start's.
+bench_load_end() { python3 "$ROOT/bench/benchlib.py" busy "$WORK/busy.json" "${PIDS[@]}"; }
 
 bench_cleanup() {
   local p

@@ -161,10 +161,9 @@ def stats(values):
 def cmd_report(a):
     samples = [json.load(open(f)) for f in a.samples]
     cold = [r for f in a.cold for r in json.load(open(f))]
-    busy = json.load(open(a.busy)) if a.busy else []
     by = {(s["target"], s["routes"]): s for s in samples}
     ns = sorted({s["routes"] for s in samples})
-    lines = bl.header("M4: route propagation latency", "bench/m4.sh", a.command, bl.load_note(busy))
+    lines = bl.header("M4: route propagation latency", "bench/m4.sh", a.command, bl.load_note(a.busy))
     lines += [
         "Method (performance.md §7 M4, directory source: no API server on the box, so t0 is the "
         "file write):",

@@ -76,6 +76,7 @@ for run in $(seq 1 "$COLD_RUNS"); do
   stop_pid "$ngx_pid"
 done
 
+bench_load_end
 mkdir -p "$(dirname "$OUT")"
 $M4 report --out "$OUT" --busy "$WORK/busy.json" --samples "${samples[@]}" --cold "$WORK/cold.json" \
   --command "NS=\"$NS\" SAMPLES=$SAMPLES COLD_N=$COLD_N COLD_RUNS=$COLD_RUNS bench/m4.sh"

@@ -260,9 +260,8 @@ def cmd_gen(a):
 
 def cmd_report(a):
     runs = [json.load(open(f)) for f in a.runs]
-    busy = json.load(open(a.busy)) if a.busy else []
     r0 = runs[0]
-    lines = bl.header("M5: zero-loss reconfiguration under load", "bench/m5.sh", a.command, bl.load_note(busy))
+    lines = bl.header("M5: zero-loss reconfiguration under load", "bench/m5.sh", a.command, bl.load_note(a.busy))
     lines += [
         "Method (performance.md §7 M5, reduced):",
         "",

@@ -100,6 +100,7 @@ CONF
   runs+=("$WORK/$target.json")
 done
 
+bench_load_end
 mkdir -p "$(dirname "$OUT")"
 $M5 report --out "$OUT" --busy "$WORK/busy.json" --runs "${runs[@]}" \
   --command "CHANGES=$CHANGES INTERVAL=$INTERVAL STEADY=$STEADY LONGLIVED=$LONGLIVED WRK_CONNS=$WRK_CONNS WRK_DELAY_MS=$WRK_DELAY_MS bench/m5.sh"

@@ -165,11 +165,10 @@ def late_growth(churn) -> str:
 def cmd_report(a):
     recs = json.load(open(a.measure))
     churn = json.load(open(a.churn)) if a.churn and os.path.exists(a.churn) else None
-    busy = json.load(open(a.busy)) if a.busy else []
     gh = {r["routes"]: r for r in recs if r["target"] == "gatehouse"}
     ngx = {r["routes"]: r for r in recs if r["target"] == "nginx"}
     ns = sorted(gh)
-    lines = bl.header("M6: memory per route and churn", "bench/m6.sh", a.command, bl.load_note(busy))
+    lines = bl.header("M6: memory per route and churn", "bench/m6.sh", a.command, bl.load_note(a.busy))
     lines += [
         "Method (performance.md §7 M6):",
         "",
@@ -252,7 +251,8 @@ def cmd_report(a):
                   f"- controller ≤ 16 KiB/route incl. its object cache (at {n:,}): {c:.2f}, {verdict(c <= 16)}"]
         if churn:
             lines.append(f"- RSS growth ≤ 5 % after churn ({churn['duration']} s, not 30 min): controller "
-                         f"{gc:+.1f} %, proxy {gp:+.1f} %, {verdict(gc <= 5 and gp <= 5)}")
+                         f"{gc:+.1f} %, proxy {gp:+.1f} %, {verdict(gc <= 5 and gp <= 5)}"
+                         + (f" ({late_growth(churn)[0].lower()}{late_growth(churn)[1:].rstrip(".")})" if late_growth(churn) else ""))
     with open(a.out, "w") as f:
         f.write("\n".join(lines) + "\n")
     if churn and not (churn["last_batch_served"] and churn["last_batch_removed"]):

@@ -52,6 +52,7 @@ for n in $LEVELS; do
   stop_pid "$ngx_pid"
 done
 
+bench_load_end
 mkdir -p "$(dirname "$OUT")"
 $M6 report --out "$OUT" --busy "$WORK/busy.json" --measure "$WORK/measure.json" --churn "$churned" \
   --command "LEVELS=\"$LEVELS\" CHURN_BASE=$CHURN_BASE CHURN_RATE=$CHURN_RATE CHURN_SECONDS=$CHURN_SECONDS bench/m6.sh"

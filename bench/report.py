@@ -1,7 +1,6 @@
 #!/usr/bin/env python3
 """Writes the M1 markdown report from the per-target results of bench/run.sh."""
 import argparse
-import json
 import os
 import sys
 
@@ -32,7 +31,7 @@ def main() -> None:
         f"Measured {m['when']} by `make bench` (bench/run.sh) at commit `{m['commit']}` on {m['nproc']} "
         f"CPUs ({m['cpu']}), {m['kernel']}.",
         "",
-        f"Load condition: {benchlib.load_note(json.load(open(a.busy)) if a.busy else [])}",
+        f"Load condition: {benchlib.load_note(a.busy)}",
         "",
         f"Method (performance.md §7 M1): `wrk -t1 -c{a.conns} -d{a.duration}s` on CPU 0 with the backend "
         "(nginx `return 200 \"hello, world\\n\"`); each proxy alone on the last CPU with one worker "

@@ -120,6 +120,7 @@ if [[ ${SKIP_ROUTER_BENCH:-0} != 1 ]]; then
   router=$(cd "$ROOT" && bazel run -c opt //proxy/router:router_bench -- --benchmark_min_time=0.05 2>/dev/null || true)
 fi
 
+bench_load_end
 mkdir -p "$(dirname "$OUT")"
 python3 "$ROOT/bench/report.py" --out "$OUT" --busy "$WORK/busy.json" --duration "$DURATION" --runs "$RUNS" --conns "$CONNS" \
   --direct "$direct" --gatehouse "$gatehouse" --nginx "$nginx" --haproxy "$haproxy" \
