@@ -252,7 +252,7 @@ def cmd_report(a):
         if churn:
             lines.append(f"- RSS growth ≤ 5 % after churn ({churn['duration']} s, not 30 min): controller "
                          f"{gc:+.1f} %, proxy {gp:+.1f} %, {verdict(gc <= 5 and gp <= 5)}"
-                         + (f" ({late_growth(churn)[0].lower()}{late_growth(churn)[1:].rstrip(".")})" if late_growth(churn) else ""))
+                         + (f" ({late_growth(churn)[0].lower()}{late_growth(churn)[1:].rstrip('.')})" if late_growth(churn) else ""))
     with open(a.out, "w") as f:
         f.write("\n".join(lines) + "\n")
     if churn and not (churn["last_batch_served"] and churn["last_batch_removed"]):
