@@ -50,7 +50,8 @@ absl::StatusOr<ServerUrl> ParseServerUrl(std::string_view server) {
     url.tls = false;
     rest.remove_prefix(7);
   } else {
-    return absl::InvalidArgumentError(absl::StrCat("server URL needs http(s)://: ", std::string(server)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("server URL needs http(s)://: ", std::string(server)));
   }
   const size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
@@ -72,7 +73,8 @@ absl::StatusOr<ServerUrl> ParseServerUrl(std::string_view server) {
     url.host = std::string(authority.substr(0, colon));
     if (colon != std::string_view::npos) url.port = std::string(authority.substr(colon + 1));
   }
-  if (url.host.empty()) return absl::InvalidArgumentError(absl::StrCat("no host in ", std::string(server)));
+  if (url.host.empty())
+    return absl::InvalidArgumentError(absl::StrCat("no host in ", std::string(server)));
   if (url.port.empty()) url.port = url.tls ? "443" : "80";
   int port = 0;
   if (!absl::SimpleAtoi(url.port, &port) || port <= 0 || port > 65535) {

@@ -44,9 +44,10 @@ class ApiClient {
 
   // One request on a pooled keep-alive connection. Transport failures are an
   // Unavailable status; HTTP error codes come back as a response.
-  boost::asio::awaitable<absl::StatusOr<HttpResponse>> Request(
-      boost::beast::http::verb verb, std::string target, std::string body = "",
-      std::string content_type = "");
+  boost::asio::awaitable<absl::StatusOr<HttpResponse>> Request(boost::beast::http::verb verb,
+                                                               std::string target,
+                                                               std::string body = "",
+                                                               std::string content_type = "");
 
   // A streaming GET on its own connection: calls `on_line` for every
   // newline-terminated line of a 200 response's body as it arrives (false stops

@@ -4,12 +4,12 @@
 #include <future>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
-#include <gtest/gtest.h>
 
 #include "controller/kube/backoff.h"
 #include "controller/kube/json_util.h"
@@ -25,7 +25,8 @@ using testing::FakeApiServerOptions;
 
 const KindInfo kGateways{"gateway.networking.k8s.io", "v1", "gateways", "Gateway", true};
 
-json::object Gateway(const std::string& ns, const std::string& name, const std::string& klass = "gatehouse") {
+json::object Gateway(const std::string& ns, const std::string& name,
+                     const std::string& klass = "gatehouse") {
   return {{"apiVersion", "gateway.networking.k8s.io/v1"},
           {"kind", "Gateway"},
           {"metadata", {{"namespace", ns}, {"name", name}}},
@@ -217,7 +218,8 @@ TEST(InformerTest, ABadObjectDoesNotAffectOthers) {
   EXPECT_EQ(inf.Size(), 1u);
 
   server.SendRawWatchLine("gateways", "{this is not json");
-  server.SendRawWatchLine("gateways", R"({"type":"ADDED","object":{"metadata":{"namespace":"a"}}})");
+  server.SendRawWatchLine("gateways",
+                          R"({"type":"ADDED","object":{"metadata":{"namespace":"a"}}})");
   server.SendRawWatchLine("gateways", R"({"type":"SURPRISE","object":{}})");
   server.Put("gateways", Gateway("a", "two"));
   ASSERT_TRUE(FakeApiServer::WaitFor([&] { return inf.Get("a", "two") != nullptr; }));
@@ -241,16 +243,18 @@ TEST(InformerTest, HandleEventLine) {
   std::string replay = added;
   replay.replace(replay.find("ADDED"), 5, "MODIFIED");
   EXPECT_EQ(inf.HandleEventLine(replay), R::kUnchanged);
-  EXPECT_EQ(inf.HandleEventLine(
-                R"({"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"9"}}})"),
-            R::kBookmark);
+  EXPECT_EQ(
+      inf.HandleEventLine(R"({"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"9"}}})"),
+      R::kBookmark);
   EXPECT_EQ(inf.ResourceVersion(), "9");
-  EXPECT_EQ(inf.HandleEventLine(
-                R"({"type":"DELETED","object":{"metadata":{"namespace":"a","name":"y","resourceVersion":"10"}}})"),
-            R::kUnchanged);
-  EXPECT_EQ(inf.HandleEventLine(
-                R"({"type":"DELETED","object":{"metadata":{"namespace":"a","name":"x","resourceVersion":"11"}}})"),
-            R::kApplied);
+  EXPECT_EQ(
+      inf.HandleEventLine(
+          R"({"type":"DELETED","object":{"metadata":{"namespace":"a","name":"y","resourceVersion":"10"}}})"),
+      R::kUnchanged);
+  EXPECT_EQ(
+      inf.HandleEventLine(
+          R"({"type":"DELETED","object":{"metadata":{"namespace":"a","name":"x","resourceVersion":"11"}}})"),
+      R::kApplied);
   EXPECT_EQ(inf.Size(), 0u);
   EXPECT_EQ(inf.HandleEventLine(R"({"type":"ERROR","object":{"kind":"Status","code":410}})"),
             R::kExpired);

@@ -58,7 +58,8 @@ absl::StatusOr<std::string> DataOrFile(const YAML::Node& map, const std::string&
   }
   std::string path = Scalar(map, key.c_str());
   if (path.empty()) return std::string();
-  if (fs::path(path).is_relative() && !base_dir.empty()) path = (fs::path(base_dir) / path).string();
+  if (fs::path(path).is_relative() && !base_dir.empty())
+    path = (fs::path(base_dir) / path).string();
   return ReadFile(path);
 }
 
@@ -151,8 +152,8 @@ absl::StatusOr<KubeConfig> LoadInClusterConfig(const std::string& sa_dir) {
   KubeConfig config;
   const std::string h = host;
   // An IPv6 service host needs brackets in a URL.
-  config.server = absl::StrCat("https://", h.find(':') != std::string::npos ? "[" + h + "]" : h,
-                               ":", port);
+  config.server =
+      absl::StrCat("https://", h.find(':') != std::string::npos ? "[" + h + "]" : h, ":", port);
   config.token_file = (fs::path(sa_dir) / "token").string();
   auto token = ReadFile(config.token_file);
   if (!token.ok()) return token.status();

@@ -29,8 +29,7 @@ struct KubeConfig {
 };
 
 // Parses a kubeconfig file. `context` empty: the file's current-context.
-absl::StatusOr<KubeConfig> LoadKubeConfig(const std::string& path,
-                                          const std::string& context = "");
+absl::StatusOr<KubeConfig> LoadKubeConfig(const std::string& path, const std::string& context = "");
 
 // Same as LoadKubeConfig, from the file's content. Relative file references are
 // resolved against `base_dir`.

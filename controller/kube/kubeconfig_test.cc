@@ -18,7 +18,8 @@ namespace fs = std::filesystem;
 class KubeConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(std::getenv("TEST_TMPDIR")) / ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    dir_ = fs::path(std::getenv("TEST_TMPDIR")) /
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
     fs::create_directories(dir_);
   }
   std::string Write(const std::string& name, const std::string& content) {
@@ -42,7 +43,8 @@ clusters:
 - name: kind
   cluster:
     server: https://127.0.0.1:6443/
-    certificate-authority-data: )" + B64(pki_.ca_pem) + R"(
+    certificate-authority-data: )" +
+                           B64(pki_.ca_pem) + R"(
     tls-server-name: kubernetes
 contexts:
 - name: other
@@ -52,8 +54,10 @@ contexts:
 users:
 - name: admin
   user:
-    client-certificate-data: )" + B64(pki_.client_cert_pem) + R"(
-    client-key-data: )" + B64(pki_.client_key_pem) + R"(
+    client-certificate-data: )" +
+                           B64(pki_.client_cert_pem) + R"(
+    client-key-data: )" + B64(pki_.client_key_pem) +
+                           R"(
 )";
   auto config = LoadKubeConfig(Write("config", yaml));
   ASSERT_TRUE(config.ok()) << config.status();
@@ -88,7 +92,8 @@ users:
 - name: u
   user:
     client-certificate: certs/client.crt
-    client-key: )" + (dir_ / "certs/client.key").string() + "\n");
+    client-key: )" + (dir_ / "certs/client.key").string() +
+                                               "\n");
   auto config = LoadKubeConfig(path, "b");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->server, "https://[::1]:6443");

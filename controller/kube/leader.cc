@@ -62,14 +62,14 @@ json::object LeaderElector::Lease(const std::string& resource_version, json::obj
 void LeaderElector::SetLeader(bool leader, bool released) {
   if (leader_.exchange(leader) == leader) return;
   if (released) {
-    log::Info("released lease", {{"lease", options_.ns + "/" + options_.name},
-                                 {"identity", options_.identity}});
+    log::Info("released lease",
+              {{"lease", options_.ns + "/" + options_.name}, {"identity", options_.identity}});
   } else if (leader) {
-    log::Info("became leader", {{"lease", options_.ns + "/" + options_.name},
-                                {"identity", options_.identity}});
+    log::Info("became leader",
+              {{"lease", options_.ns + "/" + options_.name}, {"identity", options_.identity}});
   } else {
-    log::Warn("lost leadership", {{"lease", options_.ns + "/" + options_.name},
-                                  {"identity", options_.identity}});
+    log::Warn("lost leadership",
+              {{"lease", options_.ns + "/" + options_.name}, {"identity", options_.identity}});
   }
   if (on_change_) on_change_(leader);
 }
@@ -93,9 +93,8 @@ asio::awaitable<LeaderElector::Attempt> LeaderElector::TryAcquireOrRenew() {
         http_verb::post,
         absl::StrCat("/apis/coordination.k8s.io/v1/namespaces/", options_.ns, "/leases"),
         json::serialize(Lease("", std::move(spec))), "application/json");
-    co_return created.ok() && (created->status == 201 || created->status == 200)
-        ? Attempt::kHeld
-        : Attempt::kFailed;
+    co_return created.ok() && (created->status == 201 || created->status == 200) ? Attempt::kHeld
+                                                                                 : Attempt::kFailed;
   }
   if (got->status != 200) co_return Attempt::kFailed;
 
@@ -114,7 +113,8 @@ asio::awaitable<LeaderElector::Attempt> LeaderElector::TryAcquireOrRenew() {
       observed_record_ = record;
       observed_at_ = now;
     }
-    const auto their_duration = std::chrono::seconds(IntField(spec, "leaseDurationSeconds", duration_s));
+    const auto their_duration =
+        std::chrono::seconds(IntField(spec, "leaseDurationSeconds", duration_s));
     if (!holder.empty() && now < observed_at_ + their_duration) co_return Attempt::kHeldByOther;
     acquire_time_ = MicroTime(now_wall);
     ++transitions;
@@ -128,9 +128,8 @@ asio::awaitable<LeaderElector::Attempt> LeaderElector::TryAcquireOrRenew() {
   spec["leaseTransitions"] = transitions;
   // The resourceVersion makes this a compare-and-swap: two candidates taking
   // over at once cannot both succeed.
-  auto put = co_await client_->Request(http_verb::put, LeasePath(),
-                                       json::serialize(Lease(rv, std::move(spec))),
-                                       "application/json");
+  auto put = co_await client_->Request(
+      http_verb::put, LeasePath(), json::serialize(Lease(rv, std::move(spec))), "application/json");
   if (put.ok() && put->status == 200) co_return Attempt::kHeld;
   co_return put.ok() && put->status == 409 ? Attempt::kHeldByOther : Attempt::kFailed;
 }
@@ -174,7 +173,8 @@ asio::awaitable<void> LeaderElector::Release() {
   if (got.ok() && got->status == 200) {
     json::error_code ec;
     json::value v = json::parse(got->body, ec);
-    const json::object* spec_in = !ec && v.is_object() ? ObjectField(v.get_object(), "spec") : nullptr;
+    const json::object* spec_in =
+        !ec && v.is_object() ? ObjectField(v.get_object(), "spec") : nullptr;
     if (spec_in != nullptr && StringField(*spec_in, "holderIdentity") == options_.identity) {
       json::object spec = *spec_in;
       spec.erase("holderIdentity");
@@ -182,8 +182,8 @@ asio::awaitable<void> LeaderElector::Release() {
       spec["renewTime"] = MicroTime(std::chrono::system_clock::now());
       co_await client_->Request(
           http_verb::put, LeasePath(),
-          json::serialize(Lease(std::string(MetaField(v.get_object(), "resourceVersion")),
-                                std::move(spec))),
+          json::serialize(
+              Lease(std::string(MetaField(v.get_object(), "resourceVersion")), std::move(spec))),
           "application/json");
     }
   }

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -13,7 +14,6 @@
 #include <boost/beast/http/verb.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <gtest/gtest.h>
 
 #include "controller/kube/api_client.h"
 #include "controller/kube/json_util.h"
@@ -47,17 +47,22 @@ class RealApiServerTest : public ::testing::Test {
   void TearDown() override {
     Do(verb::delete_, "/api/v1/namespaces/" + ns_);
     Do(verb::delete_, "/apis/gateway.networking.k8s.io/v1/gatewayclasses/gh-" + suffix_);
-    asio::co_spawn(ioc_, [this]() -> asio::awaitable<void> {
-      client_->CloseIdle();
-      co_return;
-    }, asio::use_future).get();
+    asio::co_spawn(
+        ioc_,
+        [this]() -> asio::awaitable<void> {
+          client_->CloseIdle();
+          co_return;
+        },
+        asio::use_future)
+        .get();
     ioc_.stop();
     thread_.join();
   }
 
   HttpResponse Do(verb v, const std::string& path, const std::string& body = "") {
-    auto res = asio::co_spawn(ioc_, client_->Request(v, path, body, body.empty() ? "" : "application/json"),
-                              asio::use_future)
+    auto res = asio::co_spawn(
+                   ioc_, client_->Request(v, path, body, body.empty() ? "" : "application/json"),
+                   asio::use_future)
                    .get();
     EXPECT_TRUE(res.ok()) << res.status();
     return res.ok() ? *res : HttpResponse{};
@@ -93,15 +98,17 @@ TEST_F(RealApiServerTest, ListWatchStatusAndLease) {
             201);
   ASSERT_EQ(Do(verb::post, "/apis/gateway.networking.k8s.io/v1/gatewayclasses",
                R"({"apiVersion":"gateway.networking.k8s.io/v1","kind":"GatewayClass",)"
-               R"("metadata":{"name":")" + gwc + R"("},)"
-               R"("spec":{"controllerName":"gatehouse.dev/gateway-controller"}})")
+               R"("metadata":{"name":")" +
+                   gwc +
+                   R"("},)"
+                   R"("spec":{"controllerName":"gatehouse.dev/gateway-controller"}})")
                 .status,
             201);
   const std::string gw_path = "/apis/gateway.networking.k8s.io/v1/namespaces/" + ns_ + "/gateways";
   ASSERT_EQ(Do(verb::post, gw_path,
                R"({"apiVersion":"gateway.networking.k8s.io/v1","kind":"Gateway",)"
-               R"("metadata":{"name":"gw"},"spec":{"gatewayClassName":")" + gwc +
-                   R"(","listeners":[{"name":"http","port":80,"protocol":"HTTP"}]}})")
+               R"("metadata":{"name":"gw"},"spec":{"gatewayClassName":")" +
+                   gwc + R"(","listeners":[{"name":"http","port":80,"protocol":"HTTP"}]}})")
                 .status,
             201);
 
@@ -130,9 +137,9 @@ TEST_F(RealApiServerTest, ListWatchStatusAndLease) {
   const json::value desired = json::parse(
       R"({"conditions":[{"type":"Accepted","status":"True","reason":"Accepted",)"
       R"("message":"probe","lastTransitionTime":"2026-01-01T00:00:00Z","observedGeneration":1}]})");
-  provider->WriteStatus({status::StatusUpdate{"gateway.networking.k8s.io/v1", "GatewayClass", "",
-                                              gwc, std::string(MetaField(*klass, "resourceVersion")),
-                                              desired}});
+  provider->WriteStatus(
+      {status::StatusUpdate{"gateway.networking.k8s.io/v1", "GatewayClass", "", gwc,
+                            std::string(MetaField(*klass, "resourceVersion")), desired}});
   const std::string gwc_path = "/apis/gateway.networking.k8s.io/v1/gatewayclasses/" + gwc;
   ASSERT_TRUE(FakeApiServer::WaitFor([&] {
     auto o = Get(gwc_path);
@@ -145,22 +152,23 @@ TEST_F(RealApiServerTest, ListWatchStatusAndLease) {
   // Equal now: a second write is skipped (the resourceVersion stays).
   objects = provider->Objects();
   const std::string rv(MetaField(*Find(objects, "GatewayClass", gwc), "resourceVersion"));
-  provider->WriteStatus({status::StatusUpdate{"gateway.networking.k8s.io/v1", "GatewayClass", "",
-                                              gwc, rv, desired}});
+  provider->WriteStatus(
+      {status::StatusUpdate{"gateway.networking.k8s.io/v1", "GatewayClass", "", gwc, rv, desired}});
   std::this_thread::sleep_for(std::chrono::seconds(1));
   EXPECT_EQ(MetaField(Get(gwc_path), "resourceVersion"), rv);
 
   // Watch: an added route shows up, a deleted Gateway goes away.
-  ASSERT_EQ(Do(verb::post,
-               "/apis/gateway.networking.k8s.io/v1/namespaces/" + ns_ + "/httproutes",
+  ASSERT_EQ(Do(verb::post, "/apis/gateway.networking.k8s.io/v1/namespaces/" + ns_ + "/httproutes",
                R"({"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute",)"
                R"("metadata":{"name":"r"},"spec":{"parentRefs":[{"name":"gw"}]}})")
                 .status,
             201);
-  ASSERT_TRUE(FakeApiServer::WaitFor([&] { return Find(provider->Objects(), "HTTPRoute", "r") != nullptr; }));
+  ASSERT_TRUE(FakeApiServer::WaitFor(
+      [&] { return Find(provider->Objects(), "HTTPRoute", "r") != nullptr; }));
   EXPECT_EQ(StringField(*Find(provider->Objects(), "HTTPRoute", "r"), "kind"), "HTTPRoute");
   ASSERT_EQ(Do(verb::delete_, gw_path + "/gw").status, 200);
-  ASSERT_TRUE(FakeApiServer::WaitFor([&] { return Find(provider->Objects(), "Gateway", "gw") == nullptr; }));
+  ASSERT_TRUE(FakeApiServer::WaitFor(
+      [&] { return Find(provider->Objects(), "Gateway", "gw") == nullptr; }));
 
   // The Lease is ours, and released on Stop.
   const std::string lease_path =

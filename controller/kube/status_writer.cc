@@ -151,16 +151,15 @@ asio::awaitable<void> StatusWriter::WriteOne(Pending p) {
       co_return;
     }
     const json::value current = StatusOf(*cached);
-    const std::string body =
-        json::serialize(StatusPatch(current, u.status, u.resource_version));
+    const std::string body = json::serialize(StatusPatch(current, u.status, u.resource_version));
     const std::string path = kind->ObjectPath(u.ns, u.name) + "/status";
     auto res = co_await client_->Request(boost::beast::http::verb::patch, path, body,
                                          "application/merge-patch+json");
     if (res.ok() && res->status == 200) {
       json::error_code ec;
       json::value stored = json::parse(res->body, ec);
-      last_[key] = LastWrite{u.status, !ec && stored.is_object() ? StatusOf(stored.get_object())
-                                                                  : json::value()};
+      last_[key] = LastWrite{
+          u.status, !ec && stored.is_object() ? StatusOf(stored.get_object()) : json::value()};
       count(&Stats::written);
       log::Info("status written", {{"kind", u.kind}, {"namespace", u.ns}, {"name", u.name}});
       co_return;
@@ -179,10 +178,8 @@ asio::awaitable<void> StatusWriter::WriteOne(Pending p) {
                  : res.status().ToString();
     if (!retryable || attempt >= kMaxAttempts) {
       count(&Stats::failed);
-      log::Error("status write failed", {{"kind", u.kind},
-                                         {"namespace", u.ns},
-                                         {"name", u.name},
-                                         {"error", error}});
+      log::Error("status write failed",
+                 {{"kind", u.kind}, {"namespace", u.ns}, {"name", u.name}, {"error", error}});
       co_return;
     }
     const auto wait = backoff.Next();

@@ -51,7 +51,8 @@ WriteDecision DecideWrite(const boost::json::object* cached, const status::Statu
 // status fields are lists that a merge patch replaces whole), `null` for the
 // fields the current status has and `desired` lacks, and the resourceVersion
 // precondition when given.
-boost::json::object StatusPatch(const boost::json::value& current, const boost::json::value& desired,
+boost::json::object StatusPatch(const boost::json::value& current,
+                                const boost::json::value& desired,
                                 std::string_view resource_version);
 
 class StatusWriter {

@@ -1,7 +1,7 @@
 #include "controller/kube/status_writer.h"
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 namespace gatehouse::kube {
 namespace {
@@ -21,21 +21,27 @@ status::StatusUpdate Update(const std::string& status, const std::string& rv = "
   return u;
 }
 
-const char kAccepted[] = R"({"conditions":[{"type":"Accepted","status":"True","observedGeneration":1}]})";
+const char kAccepted[] =
+    R"({"conditions":[{"type":"Accepted","status":"True","observedGeneration":1}]})";
 
 TEST(DecideWriteTest, SkipsWhenEqualWritesWhenChanged) {
   const json::object cached =
       Obj(std::string(R"({"metadata":{"resourceVersion":"7"},"status":)") + kAccepted + "}");
   EXPECT_EQ(DecideWrite(&cached, Update(kAccepted, "7"), nullptr), WriteDecision::kEqual);
   // Key order does not matter.
-  EXPECT_EQ(DecideWrite(&cached,
-                        Update(R"({"conditions":[{"observedGeneration":1,"status":"True","type":"Accepted"}]})"),
-                        nullptr),
-            WriteDecision::kEqual);
-  EXPECT_EQ(DecideWrite(&cached,
-                        Update(R"({"conditions":[{"type":"Accepted","status":"False","observedGeneration":1}]})", "7"),
-                        nullptr),
-            WriteDecision::kWrite);
+  EXPECT_EQ(
+      DecideWrite(
+          &cached,
+          Update(R"({"conditions":[{"observedGeneration":1,"status":"True","type":"Accepted"}]})"),
+          nullptr),
+      WriteDecision::kEqual);
+  EXPECT_EQ(
+      DecideWrite(
+          &cached,
+          Update(R"({"conditions":[{"type":"Accepted","status":"False","observedGeneration":1}]})",
+                 "7"),
+          nullptr),
+      WriteDecision::kWrite);
 }
 
 TEST(DecideWriteTest, MissingAndEmptyStatusAreEqual) {
@@ -64,11 +70,13 @@ TEST(DecideWriteTest, AlreadyWrittenWhenTheServerNormalizedIt) {
 }
 
 TEST(StatusPatchTest, FullFieldsNullForRemovedAndPrecondition) {
-  const json::value current = json::parse(R"({"addresses":[{"value":"10.0.0.1"}],"conditions":[]})");
+  const json::value current =
+      json::parse(R"({"addresses":[{"value":"10.0.0.1"}],"conditions":[]})");
   const json::value desired = json::parse(kAccepted);
   EXPECT_EQ(json::value(StatusPatch(current, desired, "42")),
-            json::parse(std::string(R"({"metadata":{"resourceVersion":"42"},"status":{"addresses":null,)") +
-                        R"("conditions":[{"type":"Accepted","status":"True","observedGeneration":1}]}})"));
+            json::parse(
+                std::string(R"({"metadata":{"resourceVersion":"42"},"status":{"addresses":null,)") +
+                R"("conditions":[{"type":"Accepted","status":"True","observedGeneration":1}]}})"));
   EXPECT_EQ(json::value(StatusPatch(json::value(), desired, "")),
             json::parse(std::string(R"({"status":)") + kAccepted + "}"));
 }

@@ -104,8 +104,8 @@ TestPki MakeTestPki() {
                         {{NID_basic_constraints, "CA:FALSE"},
                          {NID_key_usage, "critical,digitalSignature"},
                          {NID_ext_key_usage, "clientAuth"}});
-  return TestPki{CertPem(ca.get()),      CertPem(server.get()), KeyPem(server_key.get()),
-                 CertPem(client.get()),  KeyPem(client_key.get())};
+  return TestPki{CertPem(ca.get()), CertPem(server.get()), KeyPem(server_key.get()),
+                 CertPem(client.get()), KeyPem(client_key.get())};
 }
 
 }  // namespace gatehouse::kube::testing
