@@ -44,6 +44,33 @@ std::string Scalar(const YAML::Node& map, const char* key) {
   return v.as<std::string>();
 }
 
+// users[].user.exec: the plugin runs without a terminal, so one that must
+// always ask the user cannot be used.
+absl::StatusOr<ExecConfig> ParseExec(const YAML::Node& exec) {
+  if (!exec.IsMap()) return absl::InvalidArgumentError("kubeconfig: exec must be a mapping");
+  ExecConfig e;
+  e.command = Scalar(exec, "command");
+  e.api_version = Scalar(exec, "apiVersion");
+  if (e.command.empty()) return absl::InvalidArgumentError("kubeconfig: exec has no command");
+  if (Scalar(exec, "interactiveMode") == "Always") {
+    return absl::FailedPreconditionError(
+        "kubeconfig: exec plugin needs interactiveMode Always; the controller has no terminal");
+  }
+  if (const YAML::Node args = exec["args"]; args && args.IsSequence()) {
+    for (const auto& a : args) {
+      if (a.IsScalar()) e.args.push_back(a.as<std::string>());
+    }
+  }
+  if (const YAML::Node env = exec["env"]; env && env.IsSequence()) {
+    for (const auto& v : env) {
+      const std::string name = Scalar(v, "name");
+      if (name.empty()) return absl::InvalidArgumentError("kubeconfig: exec env entry has no name");
+      e.env.emplace_back(name, Scalar(v, "value"));
+    }
+  }
+  return e;
+}
+
 // Loads one credential that kubeconfig allows either inline (`<key>-data`,
 // base64) or as a file path (`<key>`, relative to the kubeconfig's folder).
 absl::StatusOr<std::string> DataOrFile(const YAML::Node& map, const std::string& key,
@@ -114,10 +141,15 @@ absl::StatusOr<KubeConfig> ParseKubeConfig(const std::string& yaml, const std::s
         return absl::InvalidArgumentError(absl::StrCat("kubeconfig: no user ", user_name));
       }
     } else {
-      if (user["exec"] || user["auth-provider"]) {
+      if (user["auth-provider"]) {
         return absl::UnimplementedError(
-            "kubeconfig: exec and auth-provider credentials are not supported; use a token or "
+            "kubeconfig: auth-provider credentials are not supported; use exec, a token or a "
             "client certificate");
+      }
+      if (const YAML::Node exec = user["exec"]; exec) {
+        auto parsed = ParseExec(exec);
+        if (!parsed.ok()) return parsed.status();
+        config.exec = *std::move(parsed);
       }
       auto cert = DataOrFile(user, "client-certificate", base_dir);
       if (!cert.ok()) return cert.status();
@@ -184,6 +216,7 @@ absl::StatusOr<KubeConfig> LoadDefaultConfig(const std::string& path) {
 }
 
 absl::StatusOr<std::string> CurrentToken(const KubeConfig& config) {
+  if (!config.exec.empty()) return ExecTokenCached(config.exec);
   if (config.token_file.empty()) return config.token;
   auto token = ReadFile(config.token_file);
   if (!token.ok()) return token.status();

@@ -1,11 +1,13 @@
 // How to reach and authenticate to the Kubernetes API server: a kubeconfig file
-// (client certificates, bearer token, CA; inline base64 data or file paths) or
+// (client certificates, bearer token, exec credential plugin, CA; inline base64
+// data or file paths) or
 // the in-cluster service-account configuration.
 #pragma once
 
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "controller/kube/exec_credential.h"
 
 namespace gatehouse::kube {
 
@@ -24,6 +26,8 @@ struct KubeConfig {
   // connection because projected service-account tokens rotate.
   std::string token;
   std::string token_file;
+  // A credential plugin (users[].user.exec) that prints the bearer token.
+  ExecConfig exec;
   // The context's namespace or the service account's namespace ("" if none).
   std::string ns;
 };
@@ -45,7 +49,8 @@ absl::StatusOr<KubeConfig> LoadInClusterConfig(
 // ~/.kube/config.
 absl::StatusOr<KubeConfig> LoadDefaultConfig(const std::string& path);
 
-// The bearer token to send now: token_file's content (trimmed) or token.
+// The bearer token to send now: the exec plugin's (cached), token_file's
+// content (trimmed) or token.
 absl::StatusOr<std::string> CurrentToken(const KubeConfig& config);
 
 }  // namespace gatehouse::kube

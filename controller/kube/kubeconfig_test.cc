@@ -129,6 +129,77 @@ users: [{name: u, user: {token: abc123}}]
   EXPECT_EQ(*CurrentToken(*config), "rotating-2");
 }
 
+// A plugin script that counts its runs in `dir`/runs and prints what `body` says.
+std::string Plugin(const fs::path& dir, const std::string& name, const std::string& body) {
+  const fs::path p = dir / name;
+  std::ofstream(p) << "#!/bin/sh\necho run >> " << (dir / "runs").string() << "\n" << body;
+  fs::permissions(p, fs::perms::owner_all);
+  return p.string();
+}
+
+int Runs(const fs::path& dir) {
+  std::ifstream in(dir / "runs");
+  int n = 0;
+  for (std::string line; std::getline(in, line);) ++n;
+  return n;
+}
+
+TEST_F(KubeConfigTest, ExecPluginTokenIsCachedUntilItExpires) {
+  const std::string plugin = Plugin(dir_, "get-token", R"(
+case "$KUBERNETES_EXEC_INFO" in *'"interactive":false'*) ;; *) echo "no exec info" >&2; exit 3;; esac
+echo "{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",
+ \"status\":{\"token\":\"tok-$1-$REGION\",\"expirationTimestamp\":\"2999-01-01T00:00:00Z\"}}"
+)");
+  const std::string yaml = R"(
+current-context: c
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:6443"}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+users:
+- name: u
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: )" + plugin +
+                           R"(
+      args: [eks]
+      env: [{name: REGION, value: north}]
+)";
+  auto config = ParseKubeConfig(yaml, dir_.string());
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->exec.args, std::vector<std::string>{"eks"});
+  EXPECT_EQ(*CurrentToken(*config), "tok-eks-north");
+  EXPECT_EQ(*CurrentToken(*config), "tok-eks-north");
+  EXPECT_EQ(Runs(dir_), 1);  // cached: the expiry is far away
+
+  // A token about to expire is fetched again on every use.
+  const std::string soon = Plugin(dir_, "soon", R"(
+echo '{"kind":"ExecCredential","status":{"token":"short","expirationTimestamp":"2000-01-01T00:00:00Z"}}'
+)");
+  ExecConfig e{.command = soon};
+  EXPECT_EQ(*ExecTokenCached(e), "short");
+  EXPECT_EQ(*ExecTokenCached(e), "short");
+  EXPECT_EQ(Runs(dir_), 3);
+}
+
+TEST_F(KubeConfigTest, ExecPluginErrorsAreClear) {
+  auto fails =
+      RunExecPlugin({.command = Plugin(dir_, "fails", "echo 'login required' >&2\nexit 1\n")});
+  EXPECT_EQ(fails.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_NE(fails.status().message().find("login required"), std::string::npos);
+  EXPECT_FALSE(RunExecPlugin({.command = Plugin(dir_, "garbage", "echo '{not json'\n")}).ok());
+  EXPECT_FALSE(
+      RunExecPlugin({.command = Plugin(dir_, "wrongkind", "echo '{\"kind\":\"Pod\"}'\n")}).ok());
+  auto certs = RunExecPlugin(
+      {.command = Plugin(
+           dir_, "certs",
+           "echo '{\"kind\":\"ExecCredential\",\"status\":{\"clientCertificateData\":\"x\"}}'\n")});
+  EXPECT_EQ(certs.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_FALSE(RunExecPlugin({.command = (dir_ / "no-such-plugin").string()}).ok());
+  auto slow =
+      RunExecPlugin({.command = Plugin(dir_, "slow", "exec sleep 5\n")}, absl::Milliseconds(200));
+  EXPECT_EQ(slow.status().code(), absl::StatusCode::kDeadlineExceeded);
+}
+
 TEST_F(KubeConfigTest, Errors) {
   const std::string head = R"(
 current-context: c
@@ -137,8 +208,15 @@ contexts: [{name: c, context: {cluster: c, user: u}}]
 )";
   EXPECT_FALSE(ParseKubeConfig("::: not yaml [", "").ok());
   EXPECT_FALSE(ParseKubeConfig("clusters: []", "").ok());  // no current-context
-  auto exec = ParseKubeConfig(head + "users: [{name: u, user: {exec: {command: aws}}}]", "");
-  EXPECT_EQ(exec.status().code(), absl::StatusCode::kUnimplemented);
+  auto ap = ParseKubeConfig(head + "users: [{name: u, user: {auth-provider: {name: gcp}}}]", "");
+  EXPECT_EQ(ap.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_FALSE(ParseKubeConfig(head + "users: [{name: u, user: {exec: {args: [x]}}}]", "").ok());
+  EXPECT_EQ(ParseKubeConfig(head + "users: [{name: u, user: {exec: {command: x, "
+                                   "interactiveMode: Always}}}]",
+                            "")
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
   EXPECT_FALSE(
       ParseKubeConfig(head + "users: [{name: u, user: {client-key-data: \"!!notbase64\"}}]", "")
           .ok());
