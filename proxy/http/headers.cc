@@ -74,6 +74,51 @@ const char* RequestShapeError(const bhttp::request_header<>& header, bool chunke
   return nullptr;
 }
 
+namespace {
+
+void AppendVersion(unsigned version, std::string& out) {
+  const char v[8] = {'H', 'T',
+                     'T', 'P',
+                     '/', static_cast<char>('0' + version / 10),
+                     '.', static_cast<char>('0' + version % 10)};
+  out.append(v, sizeof(v));
+}
+
+void AppendFields(const bhttp::fields& fields, std::string& out) {
+  for (const auto& f : fields) {
+    out.append(f.name_string());
+    out.append(": ");
+    out.append(f.value());
+    out.append("\r\n");
+  }
+  out.append("\r\n");
+}
+
+}  // namespace
+
+void AppendHead(const bhttp::request_header<>& header, std::string& out) {
+  out.append(header.method_string());
+  out.push_back(' ');
+  out.append(header.target());
+  out.push_back(' ');
+  AppendVersion(header.version(), out);
+  out.append("\r\n");
+  AppendFields(header, out);
+}
+
+void AppendHead(const bhttp::response_header<>& header, std::string& out) {
+  AppendVersion(header.version(), out);
+  const unsigned code = header.result_int();
+  const char status[5] = {' ', static_cast<char>('0' + code / 100),
+                          static_cast<char>('0' + (code / 10) % 10),
+                          static_cast<char>('0' + code % 10), ' '};
+  out.append(status, sizeof(status));
+  // reason() falls back to the standard phrase when none was set, as the serializer does.
+  out.append(header.reason());
+  out.append("\r\n");
+  AppendFields(header, out);
+}
+
 bool IsWebSocketUpgrade(const bhttp::request_header<>& header) {
   auto up = header.find(bhttp::field::upgrade);
   if (up == header.end() || !beast::iequals(up->value(), "websocket")) return false;

@@ -33,6 +33,9 @@ using namespace std::chrono_literals;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kRelayBuffer = 16 * 1024;
 constexpr size_t kFirstRead = 4096;
+// A typical head (~200 bytes) stays allocated across keep-alive requests; a big one is
+// given back like the other request state.
+constexpr size_t kKeptHead = 1024;
 
 bool IsHttpParseError(const boost::system::error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
@@ -147,6 +150,7 @@ asio::awaitable<void> Http1Session<Stream>::Loop() {
     response_parser_.reset();
     relay_buf_.reset();
     if (buffer_.size() == 0 && buffer_.capacity() > kFirstRead) buffer_.shrink_to_fit();
+    if (head_.capacity() > kKeptHead) head_ = std::string();
   }
   if (!aborted_) {
     // Half-close first so a client that is still sending does not get an RST that
@@ -521,6 +525,14 @@ asio::awaitable<boost::system::error_code> Http1Session<Stream>::SendRequest(
     Up& up, Clock::time_point deadline) {
   auto& req = parser_->get();
   const auto& limits = worker_.limits();
+  if (parser_->is_done() && !req.chunked()) {
+    // No body: the header goes out as one buffer.
+    head_.clear();
+    AppendHead(req.base(), head_);
+    beast::get_lowest_layer(up).expires_at(std::min(deadline, Clock::now() + limits.body_timeout));
+    auto [ec, n] = co_await asio::async_write(up, asio::buffer(head_), kTuple);
+    co_return ec;
+  }
   bhttp::serializer<true, bhttp::buffer_body> sr{req};
   if (parser_->is_done()) {
     req.body().data = nullptr;
@@ -537,7 +549,8 @@ asio::awaitable<boost::system::error_code> Http1Session<Stream>::SendRequest(
     auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(kContinue), kTuple);
     if (ec) co_return ec;
   }
-  if (!relay_buf_) relay_buf_.reset(new char[kRelayBuffer]);  // not zeroed: it is written before read
+  if (!relay_buf_)
+    relay_buf_.reset(new char[kRelayBuffer]);  // not zeroed: it is written before read
   RelayResult r = co_await RelayBody(stream_, buffer_, *parser_, up, sr, relay_buf_.get(),
                                      kRelayBuffer, limits.body_timeout, deadline);
   if (r.ec && r.read_side) {
@@ -588,12 +601,21 @@ asio::awaitable<bool> Http1Session<Stream>::RelayResponse(Up& up, upstream::Conn
     res.keep_alive(keep);
   }
 
-  if (!relay_buf_) relay_buf_.reset(new char[kRelayBuffer]);  // not zeroed: it is written before read
-  bhttp::serializer<false, bhttp::buffer_body> sr{res};
+  if (!relay_buf_)
+    relay_buf_.reset(new char[kRelayBuffer]);  // not zeroed: it is written before read
   responded_ = true;
   worker_.stats().CountResponse(status);
-  RelayResult r = co_await RelayBody(up, conn.buffer(), rp, stream_, sr, relay_buf_.get(),
-                                     kRelayBuffer, limits.body_timeout, deadline);
+  RelayResult r;
+  if (!upgraded && !res.chunked()) {
+    head_.clear();
+    AppendHead(res.base(), head_);
+    r = co_await RelayUnframedBody(up, conn.buffer(), rp, stream_, head_, relay_buf_.get(),
+                                   kRelayBuffer, limits.body_timeout, deadline);
+  } else {
+    bhttp::serializer<false, bhttp::buffer_body> sr{res};
+    r = co_await RelayBody(up, conn.buffer(), rp, stream_, sr, relay_buf_.get(), kRelayBuffer,
+                           limits.body_timeout, deadline);
+  }
   if (r.ec) {
     log::Debug("response relay failed",
                {{"error", r.ec.message()}, {"upstream_side", r.read_side}});

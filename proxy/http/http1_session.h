@@ -85,6 +85,7 @@ class Http1Session : public listener::Drainable {
   std::shared_ptr<const config::Tables> tables_;
   const config::ListenerTable* listener_ = nullptr;
   std::string scratch_;
+  std::string head_;  // a serialized message head on its way out
   std::unique_ptr<char[]> relay_buf_;
   unsigned request_version_ = 11;
   bool request_is_head_ = false;
