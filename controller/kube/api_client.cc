@@ -268,6 +268,8 @@ asio::awaitable<absl::StatusOr<HttpResponse>> ApiClient::Request(http::verb verb
     }
     auto& res = parser.get();
     HttpResponse out{static_cast<int>(res.result_int()), std::move(res.body())};
+    // A plugin's token can be revoked before its stated expiry.
+    if (out.status == 401 && !config_.exec.empty()) ForgetExecToken(config_.exec);
     if (res.keep_alive() && idle_.size() < kMaxIdle) {
       conn->Lowest().expires_never();
       idle_.push_back(std::move(conn));
@@ -295,6 +297,7 @@ asio::awaitable<absl::StatusOr<HttpResponse>> ApiClient::Stream(
 
   HttpResponse out;
   out.status = static_cast<int>(parser.get().result_int());
+  if (out.status == 401 && !config_.exec.empty()) ForgetExecToken(config_.exec);
   const bool ok = out.status == 200;
   std::string pending;
   char buf[16 * 1024];

@@ -164,12 +164,22 @@ absl::StatusOr<ExecToken> RunExecPlugin(const ExecConfig& exec, absl::Duration t
   return t;
 }
 
+struct TokenCache {
+  std::mutex mu;
+  std::map<std::string, ExecToken> tokens;
+};
+
+TokenCache& Cache() {
+  static TokenCache* cache = new TokenCache();  // never destroyed: used until exit
+  return *cache;
+}
+
 absl::StatusOr<std::string> ExecTokenCached(const ExecConfig& exec, absl::Duration max_age) {
-  static std::mutex mu;
-  static std::map<std::string, ExecToken>* cache = new std::map<std::string, ExecToken>();
+  TokenCache& c = Cache();
+  auto* cache = &c.tokens;
   const std::string key = CacheKey(exec);
   // One plugin run at a time: concurrent connections wait for the same token.
-  std::lock_guard lock(mu);
+  std::lock_guard lock(c.mu);
   const absl::Time now = absl::Now();
   if (auto it = cache->find(key);
       it != cache->end() && it->second.expires - absl::Minutes(1) > now) {
@@ -183,6 +193,12 @@ absl::StatusOr<std::string> ExecTokenCached(const ExecConfig& exec, absl::Durati
   if (t->expires == absl::InfiniteFuture()) t->expires = now + max_age;
   (*cache)[key] = *t;
   return t->token;
+}
+
+void ForgetExecToken(const ExecConfig& exec) {
+  TokenCache& c = Cache();
+  std::lock_guard lock(c.mu);
+  c.tokens.erase(CacheKey(exec));
 }
 
 }  // namespace gatehouse::kube

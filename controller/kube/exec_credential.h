@@ -40,4 +40,7 @@ absl::StatusOr<ExecToken> RunExecPlugin(const ExecConfig& exec,
 absl::StatusOr<std::string> ExecTokenCached(const ExecConfig& exec,
                                             absl::Duration max_age = absl::Minutes(10));
 
+// Drops the cached token (the server answered 401): the next use runs the plugin.
+void ForgetExecToken(const ExecConfig& exec);
+
 }  // namespace gatehouse::kube

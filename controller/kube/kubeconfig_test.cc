@@ -169,7 +169,10 @@ users:
   EXPECT_EQ(config->exec.args, std::vector<std::string>{"eks"});
   EXPECT_EQ(*CurrentToken(*config), "tok-eks-north");
   EXPECT_EQ(*CurrentToken(*config), "tok-eks-north");
-  EXPECT_EQ(Runs(dir_), 1);  // cached: the expiry is far away
+  EXPECT_EQ(Runs(dir_), 1);       // cached: the expiry is far away
+  ForgetExecToken(config->exec);  // as after a 401
+  EXPECT_EQ(*CurrentToken(*config), "tok-eks-north");
+  EXPECT_EQ(Runs(dir_), 2);
 
   // A token about to expire is fetched again on every use.
   const std::string soon = Plugin(dir_, "soon", R"(
@@ -178,7 +181,7 @@ echo '{"kind":"ExecCredential","status":{"token":"short","expirationTimestamp":"
   ExecConfig e{.command = soon};
   EXPECT_EQ(*ExecTokenCached(e), "short");
   EXPECT_EQ(*ExecTokenCached(e), "short");
-  EXPECT_EQ(Runs(dir_), 3);
+  EXPECT_EQ(Runs(dir_), 4);
 }
 
 TEST_F(KubeConfigTest, ExecPluginErrorsAreClear) {
