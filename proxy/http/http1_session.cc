@@ -1,6 +1,8 @@
 #include "proxy/http/http1_session.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <string_view>
 #include <utility>
 
 #include <boost/asio/as_tuple.hpp>
@@ -33,9 +35,11 @@ using namespace std::chrono_literals;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kRelayBuffer = 16 * 1024;
 constexpr size_t kFirstRead = 4096;
-// A typical head (~200 bytes) stays allocated across keep-alive requests; a big one is
-// given back like the other request state.
-constexpr size_t kKeptHead = 1024;
+// Response bodies up to this size travel in the head buffer instead of the relay buffer.
+constexpr size_t kSmallBody = 1024;
+// A typical head (~200 bytes, plus a small body) stays allocated across keep-alive
+// requests; a bigger one is given back like the other request state.
+constexpr size_t kKeptHead = 2048;
 
 bool IsHttpParseError(const boost::system::error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
@@ -601,17 +605,28 @@ asio::awaitable<bool> Http1Session<Stream>::RelayResponse(Up& up, upstream::Conn
     res.keep_alive(keep);
   }
 
-  if (!relay_buf_)
-    relay_buf_.reset(new char[kRelayBuffer]);  // not zeroed: it is written before read
   responded_ = true;
   worker_.stats().CountResponse(status);
   RelayResult r;
   if (!upgraded && !res.chunked()) {
     head_.clear();
     AppendHead(res.base(), head_);
-    r = co_await RelayUnframedBody(up, conn.buffer(), rp, stream_, head_, relay_buf_.get(),
-                                   kRelayBuffer, limits.body_timeout, deadline);
+    const size_t head_size = head_.size();
+    const auto length = rp.content_length();  // the body bytes still to come, when known
+    if (!rp.is_done() && length && *length <= kSmallBody) {
+      // A small body is parsed into the head buffer behind the head: no relay buffer
+      // to allocate, and head and body leave in one write.
+      head_.resize(head_size + std::max<std::uint64_t>(*length, 1));
+      r = co_await RelayUnframedBody(
+          up, conn.buffer(), rp, stream_, std::string_view(head_.data(), head_size),
+          head_.data() + head_size, head_.size() - head_size, limits.body_timeout, deadline);
+    } else {
+      if (!relay_buf_) relay_buf_.reset(new char[kRelayBuffer]);  // not zeroed: written first
+      r = co_await RelayUnframedBody(up, conn.buffer(), rp, stream_, head_, relay_buf_.get(),
+                                     kRelayBuffer, limits.body_timeout, deadline);
+    }
   } else {
+    if (!relay_buf_) relay_buf_.reset(new char[kRelayBuffer]);  // not zeroed: written first
     bhttp::serializer<false, bhttp::buffer_body> sr{res};
     r = co_await RelayBody(up, conn.buffer(), rp, stream_, sr, relay_buf_.get(), kRelayBuffer,
                            limits.body_timeout, deadline);

@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <string>
+#include <string_view>
 #include <type_traits>
 
 #include <boost/asio/as_tuple.hpp>
@@ -65,7 +65,7 @@ boost::asio::awaitable<RelayResult> RelayBodyImpl(
     In& in, boost::beast::flat_buffer& in_buffer,
     boost::beast::http::parser<isRequest, boost::beast::http::buffer_body>& parser, Out& out,
     boost::beast::http::serializer<isRequest, boost::beast::http::buffer_body>* sr,
-    const std::string* head, char* buf, size_t size, std::chrono::milliseconds step,
+    std::string_view head, char* buf, size_t size, std::chrono::milliseconds step,
     Clock::time_point deadline) {
   namespace bhttp = boost::beast::http;
   constexpr auto kTuple = boost::asio::as_tuple(boost::asio::use_awaitable);
@@ -103,7 +103,7 @@ boost::asio::awaitable<RelayResult> RelayBodyImpl(
       ec = wec == bhttp::error::need_buffer ? boost::system::error_code{} : wec;
     } else if (got > 0 || !head_sent) {
       std::array<boost::asio::const_buffer, 2> bufs{
-          boost::asio::buffer(head->data(), head_sent ? 0 : head->size()),
+          boost::asio::buffer(head.data(), head_sent ? 0 : head.size()),
           boost::asio::buffer(buf, got)};
       boost::beast::get_lowest_layer(out).expires_at(expiry());
       auto [wec, n] = co_await boost::asio::async_write(out, bufs, kTuple);
@@ -121,7 +121,7 @@ boost::asio::awaitable<RelayResult> RelayBody(
     boost::beast::http::parser<isRequest, boost::beast::http::buffer_body>& parser, Out& out,
     boost::beast::http::serializer<isRequest, boost::beast::http::buffer_body>& sr, char* buf,
     size_t size, std::chrono::milliseconds step, Clock::time_point deadline) {
-  return RelayBodyImpl(in, in_buffer, parser, out, &sr, nullptr, buf, size, step, deadline);
+  return RelayBodyImpl(in, in_buffer, parser, out, &sr, {}, buf, size, step, deadline);
 }
 
 // For a message sent without chunked framing: `head` is its serialized header.
@@ -129,9 +129,9 @@ template <bool isRequest, class In, class Out>
 boost::asio::awaitable<RelayResult> RelayUnframedBody(
     In& in, boost::beast::flat_buffer& in_buffer,
     boost::beast::http::parser<isRequest, boost::beast::http::buffer_body>& parser, Out& out,
-    const std::string& head, char* buf, size_t size, std::chrono::milliseconds step,
+    std::string_view head, char* buf, size_t size, std::chrono::milliseconds step,
     Clock::time_point deadline) {
-  return RelayBodyImpl<isRequest>(in, in_buffer, parser, out, nullptr, &head, buf, size, step,
+  return RelayBodyImpl<isRequest>(in, in_buffer, parser, out, nullptr, head, buf, size, step,
                                   deadline);
 }
 
