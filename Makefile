@@ -40,7 +40,7 @@ build: setup
 
 # Unit, golden, integration and end-to-end tests (Bazel), the feature-registry
 # check, the Go test-infrastructure tests, and the local-cluster test.
-test: setup test-unit test-features test-go test-cluster
+test: setup lint test-unit test-features test-go test-cluster
 
 test-unit: setup
 	$(BAZEL) test $(BAZEL_FLAGS) //...
@@ -73,10 +73,10 @@ bench: build
 	./bench/m6.sh
 
 fmt:
-	find controller proxy features -name '*.cc' -o -name '*.h' | xargs -r clang-format -i
+	find controller proxy features e2e -name '*.cc' -o -name '*.h' | xargs -r clang-format -i
 
-lint:
-	find controller proxy -name '*.cc' -o -name '*.h' | xargs -r clang-format --dry-run --Werror
+lint: setup
+	find controller proxy features e2e -name '*.cc' -o -name '*.h' | xargs -r clang-format --dry-run --Werror
 
 clean:
 	$(BAZEL) clean
