@@ -270,13 +270,18 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=root).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "controller",
-                            "proxy", "api"], capture_output=True, text=True, cwd=root).stdout.strip()
+    # BENCH_COMMIT describes binaries built elsewhere (CONTROLLER_BIN/PROXY_BIN from a clean
+    # clone); otherwise they are this tree's _out/bin, built from HEAD plus the working tree.
+    commit = os.environ.get("BENCH_COMMIT", "")
+    if not commit:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        git = lambda *args: subprocess.run(["git", *args], capture_output=True, text=True,  # noqa: E731
+                                           cwd=root).stdout.strip()
+        commit = git("rev-parse", "--short", "HEAD")
+        if git("status", "--porcelain", "--untracked-files=no", "--", "controller", "proxy", "api"):
+            commit += " (+ uncommitted changes in controller/proxy/api)"
     return {"nproc": os.cpu_count(), "cpu": cpu, "kernel": f"{platform.system()} {platform.release()}",
-            "commit": commit + (" (+ uncommitted changes in controller/proxy/api)" if dirty else ""),
+            "commit": commit,
             "when": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "loadavg": open("/proc/loadavg").read().split()[:3]}
 

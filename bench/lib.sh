@@ -8,6 +8,8 @@ NCPU=$(nproc)
 # Proxy under test on the last CPU; controller, load generator and backend on the first.
 PROXY_CPU=$((NCPU - 1))
 LOAD_CPU=0
+# The binaries under test: this tree's `make build` output unless given (e.g. built from a clean
+# clone, then BENCH_COMMIT says which commit the reports name instead of this tree's HEAD).
 CONTROLLER_BIN=${CONTROLLER_BIN:-$ROOT/_out/bin/gatehouse-controller}
 PROXY_BIN=${PROXY_BIN:-$ROOT/_out/bin/gatehouse-proxy}
 PIDS=()

@@ -136,6 +136,24 @@ def phases(adds, controller_log, proxy_log):
     return out
 
 
+COLD_STEPS = (("config stream listening", "process start"), ("directory source loaded", "read + parse files"),
+              ("snapshot published", "graph + translate"), ("snapshot applied", "proxy start, connect, build"))
+
+
+def cold_phases(log: str, t0: float, t1: float):
+    """Cold start split at the first log line of each step (the host-provisioned proxy logs to
+    the controller's stderr): [(label, seconds)], the last one up to the first 200."""
+    out, prev = [], t0
+    for msg, label in COLD_STEPS:
+        times = [t for t in log_times(log, msg) if t >= t0 - 0.001]
+        if not times:
+            return []
+        out.append((label, times[0] - prev))
+        prev = times[0]
+    out.append(("until the first 200", t1 - prev))
+    return out
+
+
 def cmd_cold(a):
     """Time from t0 (EPOCHREALTIME taken just before the first process was started) until a
     sampled set of routes (first, last, and `sample` random ones) all served 200."""
@@ -145,6 +163,8 @@ def cmd_cold(a):
     t1 = time.time()
     out = {"target": a.target, "routes": a.routes, "sampled": len(idx),
            "seconds": None if took is None else t1 - float(a.t0)}
+    if a.log and took is not None:
+        out["phases_s"] = cold_phases(a.log, float(a.t0), t1)
     runs = json.load(open(a.out)) if os.path.exists(a.out) else []
     runs.append(out)
     json.dump(runs, open(a.out, "w"))
@@ -254,6 +274,14 @@ def cmd_report(a):
             lines.append(f"| {t} | {runs[0]['routes']:,} | {runs[0]['sampled']} | {len(runs)}"
                          f"{f' ({fails} timed out)' if fails else ''} | {bl.percentile(secs, 50):.3f} | "
                          f"{min(secs) if secs else float('nan'):.3f} | {max(secs) if secs else float('nan'):.3f} |")
+        steps = [r["phases_s"] for r in cold if r["target"] == "gatehouse" and r.get("phases_s")]
+        if steps:
+            lines += ["", "gatehouse cold start by step (s, from the log lines; one column per run, in run "
+                      "order; a slow run shows which step the machine's other load slowed):", "",
+                      "| step | " + " | ".join(f"run {i + 1}" for i in range(len(steps))) + " |",
+                      "|---|" + "---:|" * len(steps)]
+            for k, (label, _) in enumerate(steps[0]):
+                lines.append(f"| {label} | " + " | ".join(f"{st[k][1]:.3f}" for st in steps) + " |")
         gs = [r["seconds"] for r in cold if r["target"] == "gatehouse" and r["seconds"] is not None]
         xs = [r["seconds"] for r in cold if r["target"] == "nginx" and r["seconds"] is not None]
         if gs and xs:
@@ -318,6 +346,7 @@ def main():
     p.add_argument("--routes", type=int, required=True)
     p.add_argument("--sample", type=int, default=20)
     p.add_argument("--t0", required=True, help="EPOCHREALTIME before the first start")
+    p.add_argument("--log", default="", help="gatehouse: the controller's stderr (proxy lines included)")
     p.add_argument("--timeout", type=float, default=120)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", required=True)

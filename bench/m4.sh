@@ -5,7 +5,7 @@
 # the cold start of controller + proxy (and of nginx) with COLD_N routes.
 # Writes reports/perf/m4-propagation.md. About 3-4 minutes with the defaults.
 #
-# Environment: NS ("100 1000 5000"), SAMPLES (50), COLD_N (5000), COLD_RUNS (3),
+# Environment: NS ("100 1000 5000"), SAMPLES (50), COLD_N (5000), COLD_RUNS (5),
 #   OUT (report path), CONTROLLER_BIN, PROXY_BIN, KEEP_WORK=1.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -13,7 +13,7 @@ source "$(dirname "$0")/lib.sh"
 NS=${NS:-100 1000 5000}
 SAMPLES=${SAMPLES:-50}
 COLD_N=${COLD_N:-5000}
-COLD_RUNS=${COLD_RUNS:-3}
+COLD_RUNS=${COLD_RUNS:-5}
 OUT=${OUT:-$ROOT/reports/perf/m4-propagation.md}
 M4="python3 $ROOT/bench/m4.py"
 
@@ -61,7 +61,8 @@ for run in $(seq 1 "$COLD_RUNS"); do
     --provisioner=host --proxy-binary="$PROXY_BIN" --proxy-workers=1 \
     --address-pool=127.0.0.1-127.0.0.1 2>"$dir/controller.log"
   ctl=$LAST_PID
-  $M4 cold --target gatehouse --port "$port" --routes "$COLD_N" --t0 "$t0" --out "$WORK/cold.json"
+  $M4 cold --target gatehouse --port "$port" --routes "$COLD_N" --t0 "$t0" --log "$dir/controller.log" \
+    --out "$WORK/cold.json"
   # The proxy is the controller's child; record it so the exit trap covers it too.
   for child in $(pgrep -P "$ctl" || true); do PIDS+=("$child"); done
   stop_pid "$ctl"

@@ -198,9 +198,8 @@ def cmd_report(a):
     if idle:
         lines += ["", "Controller CPU while nothing changes (after settling, over 10 s; % of one core): " +
                   ", ".join(f"{n:,} routes {p:.1f} %" for n, p in idle) +
-                  ". No snapshot is published meanwhile; the directory source re-reads the directory "
-                  "every 2 s (DirOptions.resync_interval) and rebuilds its object list even when "
-                  "nothing changed, and that cost grows with N."]
+                  ". No snapshot is published meanwhile; the directory source still rescans the "
+                  "directory every 2 s (DirOptions.resync_interval)."]
     lines += ["", "## Per route (KiB)", "",
               "| N routes | controller | proxy | gatehouse total | nginx (RSS) | proxy / nginx | "
               "gatehouse total / nginx |",
