@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <set>
 
+#include "controller/infra/address_pool.h"
 #include "controller/kube/json_util.h"
 
 namespace gatehouse::infra {
@@ -68,18 +69,6 @@ json::array ServicePorts(const GatewayInfo& gw) {
         {"name", PortName(p)}, {"port", p.port}, {"targetPort", p.port}, {"protocol", p.protocol}});
   }
   return ports;
-}
-
-bool IsIpv4(std::string_view s) {
-  int dots = 0;
-  for (char c : s) {
-    if (c == '.') {
-      ++dots;
-    } else if (!std::isdigit(static_cast<unsigned char>(c))) {
-      return false;
-    }
-  }
-  return dots == 3;
 }
 
 }  // namespace
@@ -192,7 +181,7 @@ json::object EndpointSliceFor(const GatewayInfo& gw, const std::vector<Address>&
   labels[kSliceManagedBy] = "gatehouse.dev";
   json::array endpoints;
   for (const auto& [type, value] : addresses) {
-    if (!IsIpAddressType(type) || !IsIpv4(value)) continue;
+    if (!IsIpAddressType(type) || !ParseIpv4(value)) continue;  // the slice is IPv4
     endpoints.push_back(
         json::object{{"addresses", json::array{value}}, {"conditions", {{"ready", true}}}});
   }

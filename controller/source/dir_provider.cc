@@ -383,10 +383,11 @@ bool DirProvider::RebuildLocked() {
     }
     json::object obj = *src.raw;
     json::object& meta = obj["metadata"].as_object();
-    if (IsClusterScoped(StringAt(obj, "kind"))) {
+    // The key holds the effective namespace: none for cluster-scoped kinds, else defaulted.
+    if (const std::string& ns = std::get<2>(key); ns.empty()) {
       meta.erase("namespace");
-    } else if (StringAt(meta, "namespace").empty()) {
-      meta["namespace"] = "default";
+    } else {
+      meta["namespace"] = ns;
     }
     std::string spec = SpecJson(obj);
     json::object without_status = obj;
